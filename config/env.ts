@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The environment, validated once at start. Every variable the server reads is named here, so this file is
+ * also the reference for the README's configuration table.
+ */
+
+export const DEV_CLIENT1_SECRET = 'secret1';
+
+export interface Config {
+  nodeEnv: string;
+  port: number;
+  host: string;
+  /** Unset means "http://localhost:<the port actually bound>", resolved once the server listens. */
+  issuer: string | undefined;
+  trustProxy: boolean;
+  logLevel: string;
+  client1: { secret: string; redirectUris: string[] | undefined };
+  /** Confidential clients that may call the introspection endpoint (resource servers). */
+  resourceServers: { clientId: string; secret: string }[];
+  /** Undefined: generated per process (development only). */
+  cookieKeys: string[] | undefined;
+  /** Private signing keys as JWKs; undefined: generated per process (development only). */
+  jwks: { keys: Record<string, unknown>[] } | undefined;
+  /** True when the process runs on any development default (see productionProblems). */
+  usesDevDefaults: { client1Secret: boolean; cookieKeys: boolean; jwks: boolean };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const commaList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+const httpUrl = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !u.hash;
+  } catch {
+    return false;
+  }
+}, { error: 'must be an absolute http(s) URL without a fragment' });
+
+const schema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
+    .min(0, 'must be from 0 to 65535').max(65535, 'must be from 0 to 65535').default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ISSUER: httpUrl
+    .refine((v) => !new URL(v).search, { error: 'must not have a query string' })
+    .refine((v) => !v.endsWith('/'), { error: 'must not end with a slash' })
+    .optional(),
+  TRUST_PROXY: boolean.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+  }).default('info'),
+  CLIENT1_SECRET: z.string().min(8, 'must be at least 8 characters').optional(),
+  CLIENT1_REDIRECT_URIS: z.string().transform(commaList)
+    .pipe(z.array(httpUrl).min(1, 'must list at least one URL')).optional(),
+  RESOURCE_SERVERS: z.string().transform(commaList).pipe(z.array(
+    z.string().regex(/^[^:]+:.{16,}$/, 'entries must be client_id:secret with a secret of 16+ characters')
+      .transform((entry) => {
+        const at = entry.indexOf(':');
+        return { clientId: entry.slice(0, at), secret: entry.slice(at + 1) };
+      }),
+  )).default([]),
+  COOKIE_KEYS: z.string().transform(commaList)
+    .pipe(z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1, 'must list at least one key'))
+    .optional(),
+  JWKS: z.string().optional(),
+  JWKS_FILE: z.string().optional(),
+  ALLOW_DEV_DEFAULTS: boolean.default(false),
+  REDIS_URL: z.string().optional(),
+});
+
+function parseJwks(text: string, source: string): Config['jwks'] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError([`${source}: is not valid JSON`]);
+  }
+  const result = z.object({
+    keys: z.array(z.record(z.string(), z.unknown()).refine((k) => typeof k.d === 'string' || typeof k.k === 'string', {
+      error: 'every key must be a private JWK',
+    })).min(1),
+  }).safeParse(parsed);
+  if (!result.success) {
+    throw new ConfigError([`${source}: must be a JWK Set {"keys":[...]} of private keys (${result.error.issues[0]?.message})`]);
+  }
+  return result.data;
+}
+
+function loadJwks(env: z.infer<typeof schema>): Config['jwks'] {
+  if (env.JWKS && env.JWKS_FILE) throw new ConfigError(['JWKS and JWKS_FILE: set one, not both']);
+  if (env.JWKS) return parseJwks(env.JWKS, 'JWKS');
+  if (env.JWKS_FILE) {
+    let text: string;
+    try {
+      text = readFileSync(env.JWKS_FILE, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`JWKS_FILE: cannot read ${env.JWKS_FILE} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+    }
+    return parseJwks(text, 'JWKS_FILE');
+  }
+  return undefined;
+}
+
+/** Production must not run on secrets everybody knows; each problem names the variable to set. */
+function productionProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const hint = 'or ALLOW_DEV_DEFAULTS=true to accept the development default';
+  if (config.usesDevDefaults.client1Secret) {
+    problems.push(`CLIENT1_SECRET: not set, so client1 would use the public development secret; set CLIENT1_SECRET (${hint})`);
+  }
+  if (config.usesDevDefaults.cookieKeys) {
+    problems.push(`COOKIE_KEYS: not set, so cookie keys would be generated per process; set COOKIE_KEYS (${hint})`);
+  }
+  if (config.usesDevDefaults.jwks) {
+    problems.push(`JWKS: neither JWKS nor JWKS_FILE is set, so signing keys would be generated per process; set one (${hint})`);
+  }
+  return problems;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  if (env.REDIS_URL) {
+    throw new ConfigError(['REDIS_URL: Redis storage is not available in this version yet; unset REDIS_URL to run in memory']);
+  }
+  const jwks = loadJwks(env);
+  const config: Config = {
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    issuer: env.ISSUER,
+    trustProxy: env.TRUST_PROXY,
+    logLevel: env.LOG_LEVEL,
+    client1: { secret: env.CLIENT1_SECRET ?? DEV_CLIENT1_SECRET, redirectUris: env.CLIENT1_REDIRECT_URIS },
+    resourceServers: env.RESOURCE_SERVERS,
+    cookieKeys: env.COOKIE_KEYS,
+    jwks,
+    usesDevDefaults: { client1Secret: !env.CLIENT1_SECRET, cookieKeys: !env.COOKIE_KEYS, jwks: !jwks },
+  };
+  if (env.NODE_ENV === 'production' && !env.ALLOW_DEV_DEFAULTS) {
+    const problems = productionProblems(config);
+    if (problems.length) throw new ConfigError(problems);
+  }
+  return config;
+}

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import type { Account, AccountStore } from '../../adapters/stores.js';
+import type { PasswordHasher } from './password.js';
+import type { Credentials } from './rules.js';
+
+export class AccountService {
+  constructor(private readonly store: AccountStore, private readonly passwords: PasswordHasher) {}
+
+  /** Undefined when the username is taken. */
+  async register({ username, password }: Credentials): Promise<Account | undefined> {
+    const account: Account = {
+      id: randomUUID(),
+      username,
+      passwordHash: await this.passwords.hash(password),
+      createdAt: Date.now(),
+    };
+    return (await this.store.create(account)) ? account : undefined;
+  }
+
+  /** Unknown users cost one argon2 verification too, so timing does not tell which usernames exist. */
+  async authenticate(username: string, password: string): Promise<Account | undefined> {
+    const account = await this.store.findByUsername(username);
+    if (!account) {
+      await this.passwords.verifyNothing(password);
+      return undefined;
+    }
+    return (await this.passwords.verify(account.passwordHash, password)) ? account : undefined;
+  }
+
+  findById(id: string): Promise<Account | undefined> {
+    return this.store.findById(id);
+  }
+}

@@ -1,0 +1,65 @@
+import Koa from 'koa';
+import mount from 'koa-mount';
+import Provider from 'oidc-provider';
+import { createStores } from '../adapters/index.js';
+import type { Stores } from '../adapters/stores.js';
+import { staticClients } from '../config/clients.js';
+import type { Config } from '../config/env.js';
+import type { Keys } from '../config/keys.js';
+import { providerConfiguration } from '../config/provider.js';
+import { AccountService } from './accounts/accounts.js';
+import { createPasswordHasher } from './accounts/password.js';
+import { assets } from './http/assets.js';
+import { handleErrors } from './http/errors.js';
+import { securityHeaders } from './http/security-headers.js';
+import { CsrfTokens } from './interactions/csrf.js';
+import { interactionRoutes } from './interactions/routes.js';
+import type { Logger } from './log.js';
+import { findAccount } from './oauth/find-account.js';
+import { loadExistingGrant } from './oauth/first-party-grant.js';
+import { providerPages } from './oauth/provider-pages.js';
+import { seedRoutes } from './oauth/routes.js';
+import { createSignIn } from './oauth/sign-in.js';
+
+export interface AppParts {
+  config: Config;
+  issuer: string;
+  keys: Keys;
+  log: Logger;
+}
+
+export interface App {
+  koa: Koa;
+  provider: Provider;
+  stores: Stores;
+}
+
+/** The composition root: reading it top to bottom is the path every request takes. */
+export function buildApp({ config, issuer, keys, log }: AppParts): App {
+  const stores = createStores();
+  const accounts = new AccountService(stores.accounts, createPasswordHasher());
+  const clients = staticClients(config, issuer);
+
+  const provider = new Provider(issuer, providerConfiguration(clients, keys, {
+    findAccount: findAccount(accounts),
+    loadExistingGrant: loadExistingGrant(clients.firstParty),
+    ...providerPages,
+  }));
+  provider.proxy = config.trustProxy;
+  provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
+
+  const koa = new Koa({ keys: keys.cookieKeys, proxy: config.trustProxy });
+  koa.use(handleErrors(log));
+  koa.use(securityHeaders(issuer));
+  koa.use(assets());
+
+  const seed = seedRoutes(accounts, createSignIn(provider, issuer));
+  koa.use(seed.routes()).use(seed.allowedMethods());
+
+  const interactions = interactionRoutes(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!));
+  koa.use(interactions.routes()).use(interactions.allowedMethods());
+
+  // The provider serves /oauth/authorize, /oauth/token, ... and discovery; unknown paths fall through.
+  koa.use(mount(provider));
+  return { koa, provider, stores };
+}

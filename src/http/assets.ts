@@ -1,0 +1,21 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Middleware } from 'koa';
+
+const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url));
+const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
+
+/** GET /assets/<file>: the few files in public/, read once at start (no path from the URL touches the disk). */
+export function assets(): Middleware {
+  const files = new Map(readdirSync(PUBLIC)
+    .filter((name) => TYPES[extname(name)])
+    .map((name) => [`/assets/${name}`, { type: TYPES[extname(name)]!, body: readFileSync(`${PUBLIC}${name}`) }]));
+  return async (ctx, next) => {
+    const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? files.get(ctx.path) : undefined;
+    if (!file) return next();
+    ctx.type = file.type;
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = file.body;
+  };
+}

@@ -1,0 +1,42 @@
+import type { Context } from 'koa';
+import { Problem, invalidRequest } from './problem.js';
+
+/** About 16 KiB: credentials and forms are tiny, and a cap keeps a slow or huge body from costing us. */
+export const BODY_LIMIT = 16 * 1024;
+
+async function readRaw(ctx: Context, limit: number): Promise<string> {
+  const tooLarge = () => new Problem(413, 'invalid_request', `request body must be at most ${limit} bytes`);
+  const declared = Number(ctx.get('content-length') || 0);
+  if (declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw invalidRequest('request body is not valid UTF-8');
+  }
+}
+
+export async function readJson(ctx: Context, limit = BODY_LIMIT): Promise<unknown> {
+  if (!ctx.is('application/json')) {
+    throw new Problem(415, 'invalid_request', 'Content-Type must be application/json');
+  }
+  const text = await readRaw(ctx, limit);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidRequest('request body is not valid JSON');
+  }
+}
+
+export async function readForm(ctx: Context, limit = BODY_LIMIT): Promise<Record<string, string>> {
+  if (!ctx.is('application/x-www-form-urlencoded')) {
+    throw new Problem(415, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
+  }
+  return Object.fromEntries(new URLSearchParams(await readRaw(ctx, limit)));
+}

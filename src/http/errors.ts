@@ -1,0 +1,49 @@
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import { Problem } from './problem.js';
+import { sendPage } from './render.js';
+
+/** Put in front of routes that answer browsers, so their errors come back as a page rather than JSON. */
+export const htmlErrors: Middleware = (ctx, next) => {
+  ctx.state.html = true;
+  return next();
+};
+
+/**
+ * The last line of defence: a Problem becomes its status and OAuth body (or the error page); anything else is
+ * logged and answered with a bare 500, never a stack trace. Empty 404/405 answers get a body too.
+ */
+export function handleErrors(log: Logger): Middleware {
+  return async (ctx, next) => {
+    let problem: Problem | undefined;
+    try {
+      await next();
+      if (ctx.body == null && ctx.status === 404) {
+        problem = new Problem(404, 'not_found', `no such endpoint: ${ctx.method} ${ctx.path}`);
+      } else if (ctx.body == null && ctx.status === 405) {
+        problem = new Problem(405, 'invalid_request', `${ctx.method} is not allowed here (allowed: ${ctx.response.get('Allow')})`);
+      }
+    } catch (err) {
+      if (err instanceof Problem) {
+        problem = err;
+      } else {
+        const status = (err as { status?: number }).status;
+        const expose = (err as { expose?: boolean }).expose;
+        if (status && status >= 400 && status < 500 && expose) {
+          problem = new Problem(status, 'invalid_request', (err as Error).message);
+        } else {
+          log.error({ err, method: ctx.method, path: ctx.path }, 'unhandled error');
+          problem = new Problem(500, 'server_error', 'the server could not complete this request');
+        }
+      }
+    }
+    if (!problem) return;
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.state.html) {
+      await sendPage(ctx, 'error', { title: 'Something went wrong', error: problem.error, description: problem.description }, problem.status);
+    } else {
+      ctx.status = problem.status;
+      ctx.body = problem.body;
+    }
+  };
+}

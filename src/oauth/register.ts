@@ -1,0 +1,17 @@
+import type { Middleware } from 'koa';
+import type { AccountService } from '../accounts/accounts.js';
+import { NewCredentials } from '../accounts/rules.js';
+import { readJson } from '../http/body.js';
+import { Problem } from '../http/problem.js';
+import { parseWith } from '../http/validate.js';
+
+/** POST /oauth/register {username, password} → 201 {message, userId} */
+export function register(accounts: AccountService): Middleware {
+  return async (ctx) => {
+    const credentials = parseWith(NewCredentials, await readJson(ctx));
+    const account = await accounts.register(credentials);
+    if (!account) throw new Problem(409, 'username_taken', 'that username is already taken');
+    ctx.status = 201;
+    ctx.body = { message: 'Registration successful', userId: account.id };
+  };
+}
