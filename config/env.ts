@@ -40,14 +40,12 @@ const boolean = z
 
 const commaList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
+const parseUrl = (v: string) => (URL.canParse(v) ? new URL(v) : undefined);
+
 const httpUrl = z.string().refine((v) => {
-  try {
-    const u = new URL(v);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && !u.hash;
-  } catch {
-    return false;
-  }
-}, { error: 'must be an absolute http(s) URL without a fragment' });
+  const u = parseUrl(v);
+  return !!u && (u.protocol === 'http:' || u.protocol === 'https:') && !u.hash;
+}, { error: 'must be an absolute http(s) URL without a fragment', abort: true });
 
 const schema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -55,7 +53,7 @@ const schema = z.object({
     .min(0, 'must be from 0 to 65535').max(65535, 'must be from 0 to 65535').default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   ISSUER: httpUrl
-    .refine((v) => !new URL(v).search, { error: 'must not have a query string' })
+    .refine((v) => !parseUrl(v)?.search, { error: 'must not have a query string' })
     .refine((v) => !v.endsWith('/'), { error: 'must not end with a slash' })
     .optional(),
   TRUST_PROXY: boolean.default(false),
@@ -125,7 +123,7 @@ function productionProblems(config: Config): string[] {
     problems.push(`COOKIE_KEYS: not set, so cookie keys would be generated per process; set COOKIE_KEYS (${hint})`);
   }
   if (config.usesDevDefaults.jwks) {
-    problems.push(`JWKS: neither JWKS nor JWKS_FILE is set, so signing keys would be generated per process; set one (${hint})`);
+    problems.push(`JWKS: neither JWKS nor JWKS_FILE is set, so signing keys would be generated per process; set JWKS or JWKS_FILE (${hint})`);
   }
   return problems;
 }
@@ -133,7 +131,15 @@ function productionProblems(config: Config): string[] {
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
+    // One line per variable: list entries report under the variable's own name.
+    const seen = new Set<string>();
+    const problems = parsed.error.issues.flatMap((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      if (seen.has(name)) return [];
+      seen.add(name);
+      return [`${name}: ${issue.message}`];
+    });
+    throw new ConfigError(problems);
   }
   const env = parsed.data;
   if (env.REDIS_URL) {

@@ -1,0 +1,116 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../config/env.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const privateJwks = JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cy0wMTIzNDU2Nzg5' }] });
+const productionReady = {
+  NODE_ENV: 'production',
+  CLIENT1_SECRET: 'a-long-production-secret',
+  COOKIE_KEYS: 'k'.repeat(32),
+  JWKS: privateJwks,
+};
+
+describe('configuration from the environment', () => {
+  it('defaults to port 3000 on localhost, the development client secret and generated keys', () => {
+    const config = loadConfig({});
+    expect(config).to.include({ port: 3000, host: '127.0.0.1', issuer: undefined, trustProxy: false, logLevel: 'info' });
+    expect(config.client1).to.deep.equal({ secret: 'secret1', redirectUris: undefined });
+    expect(config.usesDevDefaults).to.deep.equal({ client1Secret: true, cookieKeys: true, jwks: true });
+  });
+
+  it('reads every documented variable', () => {
+    const config = loadConfig({
+      PORT: '8080', HOST: '0.0.0.0', ISSUER: 'https://auth.example.com', TRUST_PROXY: 'true', LOG_LEVEL: 'warn',
+      CLIENT1_SECRET: 'another-secret', CLIENT1_REDIRECT_URIS: 'https://app.example.com/cb, http://localhost:8080/callback',
+      RESOURCE_SERVERS: 'rs1:0123456789abcdef0123', COOKIE_KEYS: `${'a'.repeat(32)},${'b'.repeat(40)}`, JWKS: privateJwks,
+    });
+    expect(config).to.include({ port: 8080, host: '0.0.0.0', issuer: 'https://auth.example.com', trustProxy: true, logLevel: 'warn' });
+    expect(config.client1.redirectUris).to.deep.equal(['https://app.example.com/cb', 'http://localhost:8080/callback']);
+    expect(config.resourceServers).to.deep.equal([{ clientId: 'rs1', secret: '0123456789abcdef0123' }]);
+    expect(config.cookieKeys).to.have.length(2);
+    expect(config.jwks?.keys).to.have.length(1);
+  });
+
+  it('reports one clear problem per bad value, all at once', () => {
+    const problems = problemsOf({ PORT: 'eighty', ISSUER: 'ftp://x', LOG_LEVEL: 'loud', TRUST_PROXY: 'maybe' });
+    expect(problems).to.have.length(4);
+    expect(problems.find((p) => p.startsWith('PORT:'))).to.match(/number/);
+    expect(problems.find((p) => p.startsWith('ISSUER:'))).to.match(/http\(s\) URL/);
+    expect(problems.find((p) => p.startsWith('LOG_LEVEL:'))).to.match(/one of/);
+    expect(problems.find((p) => p.startsWith('TRUST_PROXY:'))).to.match(/true or false/);
+  });
+
+  for (const [name, value, pattern] of [
+    ['PORT', '70000', /0 to 65535/],
+    ['PORT', '3.5', /whole number/],
+    ['ISSUER', 'http://localhost:3000/', /slash/],
+    ['ISSUER', 'http://localhost:3000?x=1', /query/],
+    ['ISSUER', 'not a url', /URL/],
+    ['CLIENT1_SECRET', 'short', /at least 8/],
+    ['CLIENT1_REDIRECT_URIS', 'javascript:alert(1)', /URL/],
+    ['COOKIE_KEYS', 'too-short', /at least 32/],
+    ['RESOURCE_SERVERS', 'no-secret', /client_id:secret/],
+    ['JWKS', '{not json', /not valid JSON/],
+    ['JWKS', '{"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]}', /private/],
+  ] as const) {
+    it(`refuses ${name}=${value}`, () => {
+      const problems = problemsOf({ [name]: value });
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.match(new RegExp(`^${name}: `)).and.match(pattern);
+    });
+  }
+
+  it('never echoes a secret value in its error', () => {
+    const [problem] = problemsOf({ CLIENT1_SECRET: 'hunter2' });
+    expect(problem).to.not.include('hunter2');
+  });
+
+  it('reads JWKS_FILE, and says when it cannot', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jwks-'));
+    const file = join(dir, 'jwks.json');
+    writeFileSync(file, privateJwks);
+    expect(loadConfig({ JWKS_FILE: file }).jwks?.keys).to.have.length(1);
+    expect(problemsOf({ JWKS_FILE: join(dir, 'missing.json') })[0]).to.match(/^JWKS_FILE: cannot read .*ENOENT/);
+    expect(problemsOf({ JWKS_FILE: file, JWKS: privateJwks })[0]).to.match(/one, not both/);
+  });
+
+  it('refuses REDIS_URL until Redis storage exists, rather than silently keeping state in memory', () => {
+    expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379' })[0]).to.match(/^REDIS_URL: /);
+  });
+
+  describe('NODE_ENV=production', () => {
+    it('refuses every development default and names the variable to set', () => {
+      const problems = problemsOf({ NODE_ENV: 'production' });
+      expect(problems).to.have.length(3);
+      expect(problems[0]).to.match(/^CLIENT1_SECRET: .*set CLIENT1_SECRET/);
+      expect(problems[1]).to.match(/^COOKIE_KEYS: .*set COOKIE_KEYS/);
+      expect(problems[2]).to.match(/^JWKS: .*JWKS_FILE/);
+    });
+
+    it('names only what is missing', () => {
+      const problems = problemsOf({ ...productionReady, COOKIE_KEYS: '' });
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.match(/^COOKIE_KEYS/);
+    });
+
+    it('starts with real secrets', () => {
+      expect(loadConfig(productionReady).usesDevDefaults).to.deep.equal({ client1Secret: false, cookieKeys: false, jwks: false });
+    });
+
+    it('accepts the development defaults only when told so explicitly', () => {
+      expect(loadConfig({ NODE_ENV: 'production', ALLOW_DEV_DEFAULTS: 'true' }).client1.secret).to.equal('secret1');
+    });
+  });
+});
