@@ -10,6 +10,7 @@ import { providerConfiguration } from '../config/provider.js';
 import { AccountService } from './accounts/accounts.js';
 import { createPasswordHasher } from './accounts/password.js';
 import { assets } from './http/assets.js';
+import { canonicalOrigin } from './http/canonical-origin.js';
 import { handleErrors } from './http/errors.js';
 import { securityHeaders } from './http/security-headers.js';
 import { CsrfTokens } from './interactions/csrf.js';
@@ -50,13 +51,14 @@ export function buildApp({ config, issuer, keys, log }: AppParts): App {
 
   const koa = new Koa({ keys: keys.cookieKeys, proxy: config.trustProxy });
   koa.use(handleErrors(log));
+  koa.use(canonicalOrigin(issuer));
   koa.use(securityHeaders(issuer));
   koa.use(assets());
 
   const seed = seedRoutes(accounts, createSignIn(provider, issuer));
   koa.use(seed.routes()).use(seed.allowedMethods());
 
-  const interactions = interactionRoutes(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!));
+  const interactions = interactionRoutes(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!), clients.firstParty);
   koa.use(interactions.routes()).use(interactions.allowedMethods());
 
   // The provider serves /oauth/authorize, /oauth/token, ... and discovery; unknown paths fall through.

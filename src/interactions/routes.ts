@@ -7,6 +7,7 @@ import { LoginCredentials, NewCredentials } from '../accounts/rules.js';
 import { readForm } from '../http/body.js';
 import { htmlErrors } from '../http/errors.js';
 import { Problem } from '../http/problem.js';
+import { grantConsent } from './consent.js';
 import type { CsrfTokens } from './csrf.js';
 import { loadInteraction, sameOriginPost, type InteractionState } from './guards.js';
 import { InteractionPages } from './pages.js';
@@ -15,7 +16,12 @@ import { InteractionPages } from './pages.js';
  * The browser side of the provider's interactions: /interaction/:uid shows the login page (with a link to
  * registration); the forms post back here, and a finished step hands the browser back to /oauth/authorize.
  */
-export function interactionRoutes(provider: Provider, accounts: AccountService, csrf: CsrfTokens): Router {
+export function interactionRoutes(
+  provider: Provider,
+  accounts: AccountService,
+  csrf: CsrfTokens,
+  firstParty: ReadonlySet<string>,
+): Router {
   const pages = new InteractionPages(csrf);
   const router = new Router({ prefix: '/interaction/:uid' });
   const load = loadInteraction(provider);
@@ -47,10 +53,12 @@ export function interactionRoutes(provider: Provider, accounts: AccountService, 
 
   router.get('/', htmlErrors, load, async (ctx) => {
     const interaction = current(ctx);
-    if (interaction.prompt.name !== 'login') {
-      throw new Problem(400, 'invalid_request', `This server cannot ask for "${interaction.prompt.name}" for this application.`);
+    if (interaction.prompt.name === 'login') return pages.login(ctx, interaction);
+    // First-party clients are trusted: an explicit prompt=consent (as for offline_access) is granted at once.
+    if (interaction.prompt.name === 'consent' && firstParty.has(String(interaction.params.client_id))) {
+      return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } });
     }
-    await pages.login(ctx, interaction);
+    throw new Problem(400, 'invalid_request', `This server cannot ask for "${interaction.prompt.name}" for this application.`);
   });
 
   router.post('/login', htmlErrors, sameOriginPost, load, async (ctx) => {

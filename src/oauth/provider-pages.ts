@@ -15,7 +15,14 @@ export const providerPages: Pick<ProviderHooks, 'renderError' | 'logoutSource' |
   async logoutSource(ctx: KoaContextWithOIDC, form: string) {
     await sendPage(ctx, 'logout', { title: 'Sign out', form, host: ctx.host });
   },
+  // The provider lands both "Yes, sign me out" and "No, stay signed in" here: say which one happened.
   async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
-    await sendPage(ctx, 'logged-out', { title: 'Signed out', client: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? '' });
+    const session = await ctx.oidc.provider.Session.get(ctx);
+    const signedIn = Boolean(session.accountId);
+    await sendPage(ctx, 'logged-out', {
+      title: signedIn ? 'Still signed in' : 'Signed out',
+      signedIn,
+      client: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? '',
+    });
   },
 };
