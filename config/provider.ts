@@ -26,6 +26,20 @@ export const ROUTES = {
   pushed_authorization_request: '/oauth/par',
 } as const;
 
+/** The methods each provider endpoint answers: the provider leaves any other method as a bare 404. */
+export const ROUTE_METHODS: Readonly<Record<string, readonly string[]>> = {
+  [ROUTES.authorization]: ['GET', 'POST'],
+  [ROUTES.token]: ['POST'],
+  [ROUTES.userinfo]: ['GET', 'POST'],
+  [ROUTES.jwks]: ['GET'],
+  [ROUTES.revocation]: ['POST'],
+  [ROUTES.introspection]: ['POST'],
+  [ROUTES.end_session]: ['GET', 'POST'],
+  [ROUTES.pushed_authorization_request]: ['POST'],
+  '/.well-known/openid-configuration': ['GET'],
+  '/.well-known/oauth-authorization-server': ['GET'],
+};
+
 /** The mechanics the configuration plugs in: they live in src/, this file only says where they go. */
 export interface ProviderHooks {
   findAccount: NonNullable<Configuration['findAccount']>;

@@ -6,7 +6,7 @@ import type { Stores } from '../adapters/stores.js';
 import { staticClients } from '../config/clients.js';
 import type { Config } from '../config/env.js';
 import type { Keys } from '../config/keys.js';
-import { providerConfiguration } from '../config/provider.js';
+import { providerConfiguration, ROUTE_METHODS } from '../config/provider.js';
 import { AccountService } from './accounts/accounts.js';
 import { createPasswordHasher } from './accounts/password.js';
 import { assets } from './http/assets.js';
@@ -50,7 +50,7 @@ export function buildApp({ config, issuer, keys, log }: AppParts): App {
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
 
   const koa = new Koa({ keys: keys.cookieKeys, proxy: config.trustProxy });
-  koa.use(handleErrors(log));
+  koa.use(handleErrors(log, ROUTE_METHODS));
   koa.use(canonicalOrigin(issuer));
   koa.use(securityHeaders(issuer));
   koa.use(assets());

@@ -10,10 +10,16 @@ async function readRaw(ctx: Context, limit: number): Promise<string> {
   if (declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+  // Leaving the loop must not destroy the request: Node then discards the rest of an oversized body and the
+  // keep-alive connection stays usable, instead of hanging with nobody reading it.
+  for await (const chunk of ctx.req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw tooLarge();
+    if (size > limit) break;
     chunks.push(chunk);
+  }
+  if (size > limit) {
+    ctx.req.resume();
+    throw tooLarge();
   }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));

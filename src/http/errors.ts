@@ -11,13 +11,19 @@ export const htmlErrors: Middleware = (ctx, next) => {
 
 /**
  * The last line of defence: a Problem becomes its status and OAuth body (or the error page); anything else is
- * logged and answered with a bare 500, never a stack trace. Empty 404/405 answers get a body too.
+ * logged and answered with a bare 500, never a stack trace. Empty 404/405 answers get a body too, and a
+ * wrong method on a known endpoint is a 405 with Allow, not a 404.
  */
-export function handleErrors(log: Logger): Middleware {
+export function handleErrors(log: Logger, methodsByPath: Readonly<Record<string, readonly string[]>>): Middleware {
   return async (ctx, next) => {
     let problem: Problem | undefined;
     try {
       await next();
+      const allowed = methodsByPath[ctx.path];
+      if (ctx.body == null && ctx.status === 404 && allowed && !allowed.includes(ctx.method)) {
+        ctx.status = 405;
+        ctx.set('Allow', allowed.join(', '));
+      }
       if (ctx.body == null && ctx.status === 404) {
         problem = new Problem(404, 'not_found', `no such endpoint: ${ctx.method} ${ctx.path}`);
       } else if (ctx.body == null && ctx.status === 405) {

@@ -9,8 +9,9 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw invalidRequest(issue?.code === 'invalid_type' && issue.input === undefined
-      ? `${issue.path.join('.')} is required`
+    const field = issue?.path.length === 1 ? (value as Record<PropertyKey, unknown>)[issue.path[0]!] : null;
+    throw invalidRequest(issue?.code === 'invalid_type' && field === undefined
+      ? `${String(issue.path[0])} is required`
       : issue?.message ?? 'invalid request');
   }
   return result.data;
