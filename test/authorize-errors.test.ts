@@ -1,35 +1,12 @@
 import { expect } from 'chai';
+import { expectHtmlErrorPage } from './helpers/assertions.js';
 import { authorizeUrl } from './helpers/seed.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { useTestServer } from './helpers/server.js';
 
 /**
  * GET /oauth/authorize with bad input. While the client or its redirect_uri cannot be trusted the browser gets a
  * readable HTML error page (4xx, no redirect); once both are valid, errors go back to the client (RFC 6749 §4.1.2.1).
  */
-
-const STACK_TRACE = /\n\s+at\s|node_modules|\.[cm]?[jt]s:\d+/;
-
-/** The error page: 4xx HTML, no redirect of any kind, no stack trace, nothing remembered in cookies. */
-async function expectErrorPage(res: Response, status: number, error: string) {
-  const html = await res.text();
-  expect(res.status, html).to.equal(status);
-  expect(res.headers.get('content-type')).to.match(/^text\/html/);
-  expect(res.headers.get('location'), 'Location header').to.equal(null);
-  expect(res.headers.get('refresh'), 'Refresh header').to.equal(null);
-  expect(res.headers.get('cache-control')).to.equal('no-store');
-  expect(res.headers.getSetCookie(), 'cookies set by a refused request').to.deep.equal([]);
-  expect(html).to.match(/^<!DOCTYPE html>/i);
-  expect(html).not.to.match(/<meta[^>]+http-equiv="?refresh/i);
-  expect(html).not.to.match(/<script/i);
-  expect(html).not.to.match(STACK_TRACE);
-  const code = /Error code: <code>([^<]*)<\/code>/.exec(html);
-  expect(code, 'the error code on the page').to.not.equal(null);
-  expect(code![1]).to.equal(error);
-  const description = /<p class="error" role="alert">([^<]*)<\/p>/.exec(html);
-  expect(description, 'a readable description').to.not.equal(null);
-  expect(description![1]!.trim()).to.not.equal('');
-  return html;
-}
 
 /** The error sent back to the client: a 303 to the registered redirect_uri, never a code. */
 function redirectedError(res: Response, base: string, where: 'query' | 'fragment') {
@@ -45,43 +22,37 @@ function redirectedError(res: Response, base: string, where: 'query' | 'fragment
 }
 
 describe('GET /oauth/authorize with bad input', () => {
-  let server: TestServer;
-  let base: string;
-  before(async () => {
-    server = await startTestServer();
-    base = server.url;
-  });
-  after(() => server.close());
+  const server = useTestServer();
 
   const get = (url: string) => fetch(url, { redirect: 'manual' });
-  const authorize = (params: Record<string, string>) => get(authorizeUrl(base, params));
+  const authorize = (params: Record<string, string>) => get(authorizeUrl(server.url, params));
 
   describe('an untrusted client or redirect_uri: an error page, never a redirect', () => {
     it('an unknown client_id → 400 page (invalid_client)', async () => {
-      await expectErrorPage(await authorize({ client_id: 'no-such-client' }), 400, 'invalid_client');
+      await expectHtmlErrorPage(await authorize({ client_id: 'no-such-client' }), 400, 'invalid_client');
     });
 
     it('a missing client_id → 400 page (invalid_request) that names the parameter', async () => {
-      const url = new URL(authorizeUrl(base));
+      const url = new URL(authorizeUrl(server.url));
       url.searchParams.delete('client_id');
-      const html = await expectErrorPage(await get(url.href), 400, 'invalid_request');
+      const html = await expectHtmlErrorPage(await get(url.href), 400, 'invalid_request');
       expect(html).to.include('client_id');
     });
 
     it('an empty client_id → 400 page', async () => {
-      await expectErrorPage(await authorize({ client_id: '' }), 400, 'invalid_request');
+      await expectHtmlErrorPage(await authorize({ client_id: '' }), 400, 'invalid_request');
     });
 
     it('no parameters at all → 400 page', async () => {
-      await expectErrorPage(await get(`${base}/oauth/authorize`), 400, 'invalid_request');
+      await expectHtmlErrorPage(await get(`${server.url}/oauth/authorize`), 400, 'invalid_request');
     });
 
     it('client_id given twice → 400 page', async () => {
-      await expectErrorPage(await get(`${authorizeUrl(base)}&client_id=client1`), 400, 'invalid_request');
+      await expectHtmlErrorPage(await get(`${authorizeUrl(server.url)}&client_id=client1`), 400, 'invalid_request');
     });
 
     it('an unregistered redirect_uri (https://evil.example/cb) → 400 page that neither redirects nor links to it', async () => {
-      const html = await expectErrorPage(await authorize({ redirect_uri: 'https://evil.example/cb' }), 400, 'invalid_redirect_uri');
+      const html = await expectHtmlErrorPage(await authorize({ redirect_uri: 'https://evil.example/cb' }), 400, 'invalid_redirect_uri');
       expect(html).to.not.include('evil.example');
       expect(html).to.not.match(/<a\s[^>]*href="(?!\/)/i);
       expect(html).to.not.match(/<form/i);
@@ -94,37 +65,37 @@ describe('GET /oauth/authorize with bad input', () => {
       ['a dot-segment path', '/callback/../evil'],
     ] as const) {
       it(`a redirect_uri that is ${label} → 400 page, no redirect`, async () => {
-        await expectErrorPage(await authorize({ redirect_uri: `${base}${redirect}` }), 400, 'invalid_redirect_uri');
+        await expectHtmlErrorPage(await authorize({ redirect_uri: `${server.url}${redirect}` }), 400, 'invalid_redirect_uri');
       });
     }
 
     it('a redirect_uri on another host that starts like ours → 400 page', async () => {
-      const { port } = new URL(base);
-      await expectErrorPage(await authorize({ redirect_uri: `http://localhost:${port}.evil.example/callback` }), 400, 'invalid_redirect_uri');
+      const { port } = new URL(server.url);
+      await expectHtmlErrorPage(await authorize({ redirect_uri: `http://localhost:${port}.evil.example/callback` }), 400, 'invalid_redirect_uri');
     });
 
     it('a redirect_uri that is not a URL at all → 400 page', async () => {
-      await expectErrorPage(await authorize({ redirect_uri: 'javascript:alert(1)' }), 400, 'invalid_redirect_uri');
+      await expectHtmlErrorPage(await authorize({ redirect_uri: 'javascript:alert(1)' }), 400, 'invalid_redirect_uri');
     });
 
     it('an unregistered redirect_uri wins over any other error: response_type=token still gets the page, not a redirect', async () => {
-      const html = await expectErrorPage(await authorize({ redirect_uri: 'https://evil.example/cb', response_type: 'token' }), 400, 'invalid_redirect_uri');
+      const html = await expectHtmlErrorPage(await authorize({ redirect_uri: 'https://evil.example/cb', response_type: 'token' }), 400, 'invalid_redirect_uri');
       expect(html).to.not.include('evil.example');
     });
 
     it('an unknown client with a redirect_uri of its choosing → page, not a redirect', async () => {
-      const html = await expectErrorPage(await authorize({ client_id: 'evil', redirect_uri: 'https://evil.example/cb' }), 400, 'invalid_client');
+      const html = await expectHtmlErrorPage(await authorize({ client_id: 'evil', redirect_uri: 'https://evil.example/cb' }), 400, 'invalid_client');
       expect(html).to.not.include('evil.example');
     });
 
     it('escapes what it is given: client_id=<script>alert(1)</script> never appears as markup', async () => {
-      const html = await expectErrorPage(await authorize({ client_id: '<script>alert(1)</script>' }), 400, 'invalid_client');
+      const html = await expectHtmlErrorPage(await authorize({ client_id: '<script>alert(1)</script>' }), 400, 'invalid_client');
       expect(html).to.not.include('<script>alert(1)</script>');
       expect(html).to.not.include('alert(1)</script>');
     });
 
     it('escapes markup in a redirect_uri too', async () => {
-      const html = await expectErrorPage(await authorize({ redirect_uri: `${base}/callback"><script>alert(1)</script>` }), 400, 'invalid_redirect_uri');
+      const html = await expectHtmlErrorPage(await authorize({ redirect_uri: `${server.url}/callback"><script>alert(1)</script>` }), 400, 'invalid_redirect_uri');
       expect(html).to.not.include('<script>alert(1)</script>');
     });
   });
@@ -134,47 +105,47 @@ describe('GET /oauth/authorize with bad input', () => {
       const res = await authorize({ response_type: 'token', state: 'state-token' });
       expect(res.headers.getSetCookie()).to.deep.equal([]);
       // "token" asks for an implicit-style response, whose default response mode is the fragment (RFC 6749 §4.2.2.1).
-      const params = redirectedError(res, base, 'fragment');
+      const params = redirectedError(res, server.url, 'fragment');
       expect(params.get('error')).to.equal('unsupported_response_type');
       expect(params.get('error_description')).to.be.a('string').and.not.be.empty;
       expect(params.get('state')).to.equal('state-token');
     });
 
     it('an unknown response_type → 303 with error=unsupported_response_type in the query', async () => {
-      const params = redirectedError(await authorize({ response_type: 'bogus', state: 'state-bogus' }), base, 'query');
+      const params = redirectedError(await authorize({ response_type: 'bogus', state: 'state-bogus' }), server.url, 'query');
       expect(params.get('error')).to.equal('unsupported_response_type');
       expect(params.get('state')).to.equal('state-bogus');
     });
 
     it('a missing response_type → 303 with error=invalid_request naming the parameter', async () => {
-      const url = new URL(authorizeUrl(base, { state: 'state-missing' }));
+      const url = new URL(authorizeUrl(server.url, { state: 'state-missing' }));
       url.searchParams.delete('response_type');
-      const params = redirectedError(await get(url.href), base, 'query');
+      const params = redirectedError(await get(url.href), server.url, 'query');
       expect(params.get('error')).to.equal('invalid_request');
       expect(params.get('error_description')).to.include('response_type');
       expect(params.get('state')).to.equal('state-missing');
     });
 
     it('an unsupported PKCE method (plain) → 303 with error=invalid_request', async () => {
-      const params = redirectedError(await authorize({ code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' }), base, 'query');
+      const params = redirectedError(await authorize({ code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' }), server.url, 'query');
       expect(params.get('error')).to.equal('invalid_request');
       expect(params.get('state')).to.equal('random_state');
     });
 
     it('an unsupported response_mode → 303 with error=unsupported_response_mode', async () => {
-      const params = redirectedError(await authorize({ response_mode: 'bogus' }), base, 'query');
+      const params = redirectedError(await authorize({ response_mode: 'bogus' }), server.url, 'query');
       expect(params.get('error')).to.equal('unsupported_response_mode');
     });
 
     it('an unknown prompt value → 303 with error=invalid_request', async () => {
-      const params = redirectedError(await authorize({ prompt: '<script>alert(1)</script>' }), base, 'query');
+      const params = redirectedError(await authorize({ prompt: '<script>alert(1)</script>' }), server.url, 'query');
       expect(params.get('error')).to.equal('invalid_request');
     });
   });
 
   it('other methods on /oauth/authorize are a JSON 4xx, not a 500', async () => {
     for (const method of ['PUT', 'DELETE']) {
-      const res = await fetch(`${base}/oauth/authorize`, { method, redirect: 'manual' });
+      const res = await fetch(`${server.url}/oauth/authorize`, { method, redirect: 'manual' });
       const text = await res.text();
       expect(res.status, `${method}: ${text}`).to.be.within(400, 499);
       expect(res.headers.get('content-type')).to.match(/^application\/json/);

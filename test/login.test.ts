@@ -1,68 +1,26 @@
-import http from 'node:http';
 import { expect } from 'chai';
+import { expectOAuthError } from './helpers/assertions.js';
 import { Browser } from './helpers/browser.js';
-import { authorizeCode, exchangeCode, json, registerUser, uniqueName, type Tokens } from './helpers/seed.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { authorizeCode, exchangeCode, json, postChunked, raw, registerUser, uniqueName, type Tokens } from './helpers/seed.js';
+import { useTestServer } from './helpers/server.js';
 
 /**
  * POST /oauth/login with bad input: 4xx in OAuth's JSON shape, never a 500 or a stack trace, and no session
  * cookie for anything but a correct username and password.
  */
 
-const STACK_TRACE = /\n\s+at\s|node_modules|\.[cm]?[jt]s:\d+/;
-
-async function expectOAuthError(res: Response, status: number, error: string) {
-  const text = await res.text();
-  expect(res.status, text).to.equal(status);
-  expect(res.headers.get('content-type')).to.match(/^application\/json/);
-  expect(text).not.to.match(STACK_TRACE);
-  const body = JSON.parse(text) as { error: string; error_description: string };
-  expect(body).to.have.all.keys('error', 'error_description');
-  expect(body.error).to.equal(error);
-  expect(body.error_description).to.be.a('string').and.not.be.empty;
-  return body;
-}
-
-const raw = (body: string | Uint8Array, contentType?: string): RequestInit => ({
-  method: 'POST',
-  headers: contentType ? { 'content-type': contentType } : {},
-  body,
-});
-
-/** Posts with Transfer-Encoding: chunked (no Content-Length), on a connection of its own. */
-function postChunked(url: string, chunks: string[], contentType = 'application/json') {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': contentType } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => {
-        resolve({ status: res.statusCode!, headers: res.headers, body });
-        req.destroy();
-      });
-    });
-    req.on('error', reject);
-    for (const chunk of chunks) req.write(chunk);
-    req.end();
-  });
-}
-
 const noSessionCookie = (res: Response) => {
   expect(res.headers.getSetCookie(), 'Set-Cookie on a refused login').to.deep.equal([]);
 };
 
 describe('POST /oauth/login with bad input', () => {
-  let server: TestServer;
-  let base: string;
+  const server = useTestServer();
   let endpoint: string;
   let user: { username: string; password: string; userId: string };
   before(async () => {
-    server = await startTestServer();
-    base = server.url;
-    endpoint = `${base}/oauth/login`;
-    user = await registerUser(base, uniqueName('Login'), 'correct-password');
+    endpoint = `${server.url}/oauth/login`;
+    user = await registerUser(server.url, uniqueName('Login'), 'correct-password');
   });
-  after(() => server.close());
 
   const login = (username: unknown, password: unknown) => fetch(endpoint, json({ username, password }));
 
@@ -168,10 +126,10 @@ describe('POST /oauth/login with bad input', () => {
     });
 
     it('a refused login does not sign the browser in: /oauth/authorize still lands on the login page', async () => {
-      const browser = new Browser(base);
+      const browser = new Browser(server.url);
       const res = await browser.fetch('/oauth/login', json({ username: user.username, password: 'wrong-password' }));
       await expectOAuthError(res, 401, 'invalid_credentials');
-      const { url } = await browser.follow(`/oauth/authorize?client_id=client1&redirect_uri=${encodeURIComponent(`${base}/callback`)}&response_type=code`);
+      const { url } = await browser.follow(`/oauth/authorize?client_id=client1&redirect_uri=${encodeURIComponent(`${server.url}/callback`)}&response_type=code`);
       expect(url.pathname).to.match(/^\/interaction\//);
     });
   });
@@ -179,13 +137,13 @@ describe('POST /oauth/login with bad input', () => {
   describe('letter case of the username', () => {
     it('logs in with the username in other letter case, as the same account', async () => {
       for (const variant of [user.username.toLowerCase(), user.username.toUpperCase()]) {
-        const browser = new Browser(base);
+        const browser = new Browser(server.url);
         const res = await browser.fetch('/oauth/login', json({ username: variant, password: user.password }));
         expect(res.status, variant).to.equal(200);
         expect(await res.json()).to.deep.equal({ message: 'Login successful' });
         const { code } = await authorizeCode(browser);
-        const tokens = await (await exchangeCode(base, code)).json() as Tokens;
-        const info = await (await fetch(`${base}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json();
+        const tokens = await (await exchangeCode(server.url, code)).json() as Tokens;
+        const info = await (await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json();
         expect(info.id).to.equal(user.userId);
         // The username keeps the letter case it was registered with.
         expect(info.username).to.equal(user.username);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as client from 'openid-client';
 import { Browser } from './helpers/browser.js';
 import { json, registerUser } from './helpers/seed.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { useTestServer } from './helpers/server.js';
 
 /**
  * A certified relying-party library (openid-client v6) against the server: discovery, the authorization code
@@ -72,23 +72,17 @@ async function callbackAfterPageLogin(base: string, authorizeUrl: URL) {
 }
 
 describe('openid-client v6 (a certified relying party) against the server', () => {
-  let server: TestServer;
-  let base: string;
-  before(async () => {
-    server = await startTestServer();
-    base = server.url;
-  });
-  after(() => server.close());
+  const server = useTestServer();
 
   it('discovers the issuer, its endpoints, PKCE S256 and both client_secret methods', async () => {
-    const { config } = await relyingParty(base, client.ClientSecretBasic('secret1'));
+    const { config } = await relyingParty(server.url, client.ClientSecretBasic('secret1'));
     const meta = config.serverMetadata();
-    expect(meta.issuer).to.equal(base);
-    expect(meta.authorization_endpoint).to.equal(`${base}/oauth/authorize`);
-    expect(meta.token_endpoint).to.equal(`${base}/oauth/token`);
-    expect(meta.userinfo_endpoint).to.equal(`${base}/oauth/userinfo`);
-    expect(meta.jwks_uri).to.equal(`${base}/oauth/jwks`);
-    expect(meta.end_session_endpoint).to.equal(`${base}/oauth/logout`);
+    expect(meta.issuer).to.equal(server.url);
+    expect(meta.authorization_endpoint).to.equal(`${server.url}/oauth/authorize`);
+    expect(meta.token_endpoint).to.equal(`${server.url}/oauth/token`);
+    expect(meta.userinfo_endpoint).to.equal(`${server.url}/oauth/userinfo`);
+    expect(meta.jwks_uri).to.equal(`${server.url}/oauth/jwks`);
+    expect(meta.end_session_endpoint).to.equal(`${server.url}/oauth/logout`);
     expect(meta.supportsPKCE('S256')).to.equal(true);
     expect(meta.code_challenge_methods_supported).to.not.include('plain');
     expect(meta.response_types_supported).to.deep.equal(['code']);
@@ -109,13 +103,13 @@ describe('openid-client v6 (a certified relying party) against the server', () =
   for (const method of methods) {
     for (const login of logins) {
       it(`${method.name}, ${login.name}: code + PKCE S256 + nonce + state → ID token, userinfo, refresh`, async () => {
-        const { config, sent } = await relyingParty(base, method.auth());
+        const { config, sent } = await relyingParty(server.url, method.auth());
         const request = await authorizationRequest(config);
         expect(request.url.searchParams.get('code_challenge_method')).to.equal('S256');
 
-        const { user, callback } = await login.complete(base, request.url);
+        const { user, callback } = await login.complete(server.url, request.url);
         expect(callback.searchParams.get('state')).to.equal(request.state);
-        expect(callback.searchParams.get('iss')).to.equal(base);
+        expect(callback.searchParams.get('iss')).to.equal(server.url);
 
         // Checks the state and iss of the response, sends the verifier, validates the ID token (signature, iss, aud, nonce).
         const tokens = await client.authorizationCodeGrant(config, callback, {
@@ -131,13 +125,13 @@ describe('openid-client v6 (a certified relying party) against the server', () =
         expect(tokens.scope?.split(' ')).to.include.members(['openid', 'profile']);
 
         const idToken = tokens.claims()!;
-        expect(idToken.iss).to.equal(base);
+        expect(idToken.iss).to.equal(server.url);
         expect(idToken.sub).to.equal(user.userId);
         expect([idToken.aud].flat()).to.include('client1');
         expect(idToken.nonce).to.equal(request.nonce);
 
         // The ID token signature was checked against the published key set.
-        expect(sent.some((r) => r.method === 'GET' && r.url.href === `${base}/oauth/jwks`), 'JWKS fetched').to.equal(true);
+        expect(sent.some((r) => r.method === 'GET' && r.url.href === `${server.url}/oauth/jwks`), 'JWKS fetched').to.equal(true);
 
         // The client authenticated at the token endpoint the way it was told to, and sent the PKCE verifier.
         const grant = sent.find((r) => r.url.pathname === '/oauth/token' && r.body.get('grant_type') === 'authorization_code');
@@ -169,9 +163,9 @@ describe('openid-client v6 (a certified relying party) against the server', () =
   }
 
   it('fetchUserInfo refuses a response for another subject (the server answers for the token\'s user)', async () => {
-    const { config } = await relyingParty(base, client.ClientSecretBasic('secret1'));
+    const { config } = await relyingParty(server.url, client.ClientSecretBasic('secret1'));
     const request = await authorizationRequest(config);
-    const { user, callback } = await callbackAfterJsonLogin(base, request.url);
+    const { user, callback } = await callbackAfterJsonLogin(server.url, request.url);
     const tokens = await client.authorizationCodeGrant(config, callback, {
       expectedNonce: request.nonce, expectedState: request.state, pkceCodeVerifier: request.codeVerifier,
     });
@@ -190,9 +184,9 @@ describe('openid-client v6 (a certified relying party) against the server', () =
   });
 
   it('a PKCE verifier that does not match the challenge fails with invalid_grant', async () => {
-    const { config } = await relyingParty(base, client.ClientSecretBasic('secret1'));
+    const { config } = await relyingParty(server.url, client.ClientSecretBasic('secret1'));
     const request = await authorizationRequest(config);
-    const { callback } = await callbackAfterJsonLogin(base, request.url);
+    const { callback } = await callbackAfterJsonLogin(server.url, request.url);
     let failure: unknown;
     try {
       await client.authorizationCodeGrant(config, callback, {
@@ -210,16 +204,16 @@ describe('openid-client v6 (a certified relying party) against the server', () =
   });
 
   it('a code issued with a PKCE challenge is refused without a verifier (invalid_grant)', async () => {
-    const { config } = await relyingParty(base, client.ClientSecretPost('secret1'));
+    const { config } = await relyingParty(server.url, client.ClientSecretPost('secret1'));
     const request = await authorizationRequest(config);
-    const { callback } = await callbackAfterJsonLogin(base, request.url);
-    const res = await fetch(`${base}/oauth/token`, {
+    const { callback } = await callbackAfterJsonLogin(server.url, request.url);
+    const res = await fetch(`${server.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'authorization_code',
         code: callback.searchParams.get('code')!,
-        redirect_uri: `${base}/callback`,
+        redirect_uri: `${server.url}/callback`,
         client_id: 'client1',
         client_secret: 'secret1',
       }),

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Browser, decodeEntities } from './helpers/browser.js';
 import { authorizeUrl, exchangeCode, json, loggedInBrowser, registerUser, uniqueName, type Tokens } from './helpers/seed.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { useTestServer } from './helpers/server.js';
 
 /**
  * The browser pages over plain HTTP, as a browser without JavaScript would use them: the login and registration
@@ -86,17 +86,11 @@ const expectPage = (res: Response, status: number) => {
 };
 
 describe('the browser pages, over HTTP', () => {
-  let server: TestServer;
-  let base: string;
-  before(async () => {
-    server = await startTestServer();
-    base = server.url;
-  });
-  after(() => server.close());
+  const server = useTestServer();
 
   describe('the login page', () => {
     it('is where /oauth/authorize lands without a session: labelled username and password fields, a CSRF field, a link to registration', async () => {
-      const browser = new Browser(base);
+      const browser = new Browser(server.url);
       const { res, html, uid } = await openLoginPage(browser);
       expectPage(res, 200);
 
@@ -122,7 +116,7 @@ describe('the browser pages, over HTTP', () => {
     });
 
     it('is never cached, never framed, and allows no inline script', async () => {
-      const browser = new Browser(base);
+      const browser = new Browser(server.url);
       const { res, uid } = await openLoginPage(browser);
       const register = await browser.fetch(`/interaction/${uid}/register`);
       for (const page of [res, register]) {
@@ -137,8 +131,8 @@ describe('the browser pages, over HTTP', () => {
     });
 
     it('signs in: ends at /callback with a code that exchanges for tokens, and the browser stays signed in', async () => {
-      const user = await registerUser(base);
-      const browser = new Browser(base);
+      const user = await registerUser(server.url);
+      const browser = new Browser(server.url);
       const { html } = await openLoginPage(browser);
       const { res, url } = await submitForm(browser, html, '/login', { username: user.username, password: user.password });
       expect(url.pathname).to.equal('/callback');
@@ -147,24 +141,24 @@ describe('the browser pages, over HTTP', () => {
       const code = url.searchParams.get('code')!;
       expect(await res.text()).to.include(`value="${code}"`);
 
-      const token = await exchangeCode(base, code);
+      const token = await exchangeCode(server.url, code);
       expect(token.status).to.equal(200);
       const tokens = await token.json() as Tokens;
-      const info = await fetch(`${base}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      const info = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
       expect(await info.json()).to.include({ id: user.userId, username: user.username, sub: user.userId });
 
       // Later calls find the session the page login made: straight to /callback, no page in between.
-      const again = await browser.fetch(authorizeUrl(base, { state: 'second' }));
+      const again = await browser.fetch(authorizeUrl(server.url, { state: 'second' }));
       expect(again.status).to.be.within(300, 399);
-      const location = new URL(again.headers.get('location')!, base);
+      const location = new URL(again.headers.get('location')!, server.url);
       expect(location.pathname).to.equal('/callback');
       expect(location.searchParams.get('code')).to.be.a('string').and.not.equal(code);
       expect(location.searchParams.get('state')).to.equal('second');
     });
 
     it('answers a wrong password with a 401 page: an error, the username kept, the password never echoed', async () => {
-      const user = await registerUser(base);
-      const browser = new Browser(base);
+      const user = await registerUser(server.url);
+      const browser = new Browser(server.url);
       const { html } = await openLoginPage(browser);
       const wrong = 'Wrong-Pa55word-7f3a9';
       const { res, url } = await submitForm(browser, html, '/login', { username: user.username, password: wrong });
@@ -184,7 +178,7 @@ describe('the browser pages, over HTTP', () => {
     });
 
     it('answers an unknown user exactly like a wrong password (401, same message)', async () => {
-      const browser = new Browser(base);
+      const browser = new Browser(server.url);
       const { html } = await openLoginPage(browser);
       const { res } = await submitForm(browser, html, '/login', { username: uniqueName('nobody'), password: 'password123' });
       expectPage(res, 401);
@@ -201,30 +195,30 @@ describe('the browser pages, over HTTP', () => {
     }
 
     it('creates the account and finishes at /callback; the account then logs in through POST /oauth/login', async () => {
-      const browser = new Browser(base);
+      const browser = new Browser(server.url);
       const { html } = await openRegisterPage(browser);
       const username = uniqueName('page');
       const password = 'a long enough password';
       const { res, url } = await submitForm(browser, html, '/register', { username, password, confirm: password });
       expect(url.pathname).to.equal('/callback');
       expectPage(res, 200);
-      const token = await exchangeCode(base, url.searchParams.get('code')!);
+      const token = await exchangeCode(server.url, url.searchParams.get('code')!);
       expect(token.status).to.equal(200);
       const { access_token: accessToken } = await token.json() as Tokens;
-      const info = await (await fetch(`${base}/oauth/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).json();
+      const info = await (await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).json();
       expect(info.username).to.equal(username);
 
-      const login = await fetch(`${base}/oauth/login`, json({ username, password }));
+      const login = await fetch(`${server.url}/oauth/login`, json({ username, password }));
       expect(login.status).to.equal(200);
       expect(await login.json()).to.deep.equal({ message: 'Login successful' });
 
       // And the registration signed this browser in.
-      const again = await browser.fetch(authorizeUrl(base));
-      expect(new URL(again.headers.get('location') ?? '/', base).pathname).to.equal('/callback');
+      const again = await browser.fetch(authorizeUrl(server.url));
+      expect(new URL(again.headers.get('location') ?? '/', server.url).pathname).to.equal('/callback');
     });
 
     it('refuses a mismatched confirmation with a 400 page, and creates no account', async () => {
-      const browser = new Browser(base);
+      const browser = new Browser(server.url);
       const { html } = await openRegisterPage(browser);
       const username = uniqueName('mismatch');
       const { res } = await submitForm(browser, html, '/register', { username, password: 'first password 1', confirm: 'second password 2' });
@@ -234,13 +228,13 @@ describe('the browser pages, over HTTP', () => {
       expect(inputValue(page, 'username')).to.equal(username);
       expect(page).to.not.include('first password 1').and.not.include('second password 2');
 
-      const login = await fetch(`${base}/oauth/login`, json({ username, password: 'first password 1' }));
+      const login = await fetch(`${server.url}/oauth/login`, json({ username, password: 'first password 1' }));
       expect(login.status).to.equal(401);
     });
 
     it('refuses a taken username (in any letter case) with a 409 page', async () => {
-      const taken = await registerUser(base);
-      const browser = new Browser(base);
+      const taken = await registerUser(server.url);
+      const browser = new Browser(server.url);
       const { html } = await openRegisterPage(browser);
       const { res } = await submitForm(browser, html, '/register', {
         username: taken.username.toUpperCase(), password: 'another password', confirm: 'another password',
@@ -250,11 +244,11 @@ describe('the browser pages, over HTTP', () => {
       expect(alertOf(page)).to.match(/already taken/i);
       expect(page).to.not.include('another password');
       // The original account is untouched.
-      expect((await fetch(`${base}/oauth/login`, json({ username: taken.username, password: taken.password }))).status).to.equal(200);
+      expect((await fetch(`${server.url}/oauth/login`, json({ username: taken.username, password: taken.password }))).status).to.equal(200);
     });
 
     it('refuses an invalid username with a 400 page that states the rule, and a short password with its rule', async () => {
-      const browser = new Browser(base);
+      const browser = new Browser(server.url);
       const { html } = await openRegisterPage(browser);
       const bad = await submitForm(browser, html, '/register', { username: 'no spaces!', password: 'password123', confirm: 'password123' });
       expectPage(bad.res, 400);
@@ -272,7 +266,7 @@ describe('the browser pages, over HTTP', () => {
     const evil = '"><script>alert(1)</script>';
 
     it('echoes a username typed into the login form escaped, never as markup', async () => {
-      const browser = new Browser(base);
+      const browser = new Browser(server.url);
       const { html } = await openLoginPage(browser);
       const { res } = await submitForm(browser, html, '/login', { username: evil, password: 'password123' });
       expectPage(res, 401);
@@ -284,7 +278,7 @@ describe('the browser pages, over HTTP', () => {
     });
 
     it('echoes a username typed into the registration form escaped, never as markup', async () => {
-      const browser = new Browser(base);
+      const browser = new Browser(server.url);
       const { uid } = await openLoginPage(browser);
       const html = await (await browser.fetch(`/interaction/${uid}/register`)).text();
       const { res } = await submitForm(browser, html, '/register', { username: evil, password: 'password123', confirm: 'password123' });
@@ -296,9 +290,9 @@ describe('the browser pages, over HTTP', () => {
 
     it('escapes what the callback page echoes from its query', async () => {
       const query = new URLSearchParams({ code: evil, state: evil });
-      const ok = await fetch(`${base}/callback?${query}`);
+      const ok = await fetch(`${server.url}/callback?${query}`);
       expect(await ok.text()).to.not.include('<script>alert(1)');
-      const failed = await fetch(`${base}/callback?${new URLSearchParams({ error: evil, error_description: evil })}`);
+      const failed = await fetch(`${server.url}/callback?${new URLSearchParams({ error: evil, error_description: evil })}`);
       expectPage(failed, 400);
       expect(await failed.text()).to.not.include('<script>alert(1)');
     });
@@ -306,8 +300,8 @@ describe('the browser pages, over HTTP', () => {
 
   describe('CSRF and origin checks on the forms', () => {
     it('refuses a login post without the CSRF token, or with a wrong one, with a 403 page (and signs nobody in)', async () => {
-      const user = await registerUser(base);
-      const browser = new Browser(base);
+      const user = await registerUser(server.url);
+      const browser = new Browser(server.url);
       const { uid, csrf } = await openLoginPage(browser);
       const credentials = { username: user.username, password: user.password };
 
@@ -326,8 +320,8 @@ describe('the browser pages, over HTTP', () => {
     });
 
     it('does not accept the token of one interaction for another', async () => {
-      const user = await registerUser(base);
-      const browser = new Browser(base);
+      const user = await registerUser(server.url);
+      const browser = new Browser(server.url);
       const first = await openLoginPage(browser, { state: 'first' });
       const second = await openLoginPage(browser, { state: 'second' });
       expect(second.uid).to.not.equal(first.uid);
@@ -344,8 +338,8 @@ describe('the browser pages, over HTTP', () => {
     });
 
     it('refuses a post that the browser marks Sec-Fetch-Site: cross-site, even with a valid token', async () => {
-      const user = await registerUser(base);
-      const browser = new Browser(base);
+      const user = await registerUser(server.url);
+      const browser = new Browser(server.url);
       const { html, uid } = await openLoginPage(browser);
       const registerHtml = await (await browser.fetch(`/interaction/${uid}/register`)).text();
       const credentials = { username: user.username, password: user.password };
@@ -358,7 +352,7 @@ describe('the browser pages, over HTTP', () => {
       const fresh = { username: uniqueName('crosssite'), password: 'password123', confirm: 'password123' };
       const register = await submitForm(browser, registerHtml, '/register', fresh, crossSite);
       expectPage(register.res, 403);
-      expect((await fetch(`${base}/oauth/login`, json({ username: fresh.username, password: fresh.password }))).status,
+      expect((await fetch(`${server.url}/oauth/login`, json({ username: fresh.username, password: fresh.password }))).status,
         'no account created').to.equal(401);
       // Nothing happened: the same page, posted from this site, still signs in.
       const { url } = await submitForm(browser, html, '/login', credentials);
@@ -366,10 +360,10 @@ describe('the browser pages, over HTTP', () => {
     });
 
     it('refuses with a 400 page a post to an interaction that is not this browser\'s', async () => {
-      const user = await registerUser(base);
-      const victim = new Browser(base);
+      const user = await registerUser(server.url);
+      const victim = new Browser(server.url);
       const theirs = await openLoginPage(victim);
-      const attacker = new Browser(base);
+      const attacker = new Browser(server.url);
       const mine = await openLoginPage(attacker);
       expect(mine.uid).to.not.equal(theirs.uid);
 
@@ -384,9 +378,9 @@ describe('the browser pages, over HTTP', () => {
     });
 
     it('answers a post without any interaction cookie (a fresh browser) with a 400 "expired" page, never a 500', async () => {
-      const user = await registerUser(base);
-      const { uid, csrf } = await openLoginPage(new Browser(base));
-      const fresh = new Browser(base);
+      const user = await registerUser(server.url);
+      const { uid, csrf } = await openLoginPage(new Browser(server.url));
+      const fresh = new Browser(server.url);
       for (const action of ['login', 'register', 'abort']) {
         const { res } = await post(fresh, `/interaction/${uid}/${action}`,
           { username: user.username, password: user.password, confirm: user.password, csrf });
@@ -403,7 +397,7 @@ describe('the browser pages, over HTTP', () => {
 
   describe('Cancel', () => {
     it('ends at /callback?error=access_denied&state=… and the callback page shows the error', async () => {
-      const browser = new Browser(base);
+      const browser = new Browser(server.url);
       const { html } = await openLoginPage(browser);
       const cancel = formOf(html, '/abort');
       expect(cancel.buttons.map((b) => b.type)).to.include('submit');
@@ -434,7 +428,7 @@ describe('the browser pages, over HTTP', () => {
     }
 
     it('shows our logout page to a signed-in browser', async () => {
-      const { browser } = await loggedInBrowser(base);
+      const { browser } = await loggedInBrowser(server.url);
       const { res, html } = await logoutPage(browser);
       expect(html).to.include('<title>Sign out</title>');
       expect(html).to.include('/assets/style.css');
@@ -449,7 +443,7 @@ describe('the browser pages, over HTTP', () => {
     });
 
     it('"Yes, sign me out" signs the user out and shows the signed-out page; the next authorize shows the login page', async () => {
-      const { browser } = await loggedInBrowser(base);
+      const { browser } = await loggedInBrowser(server.url);
       const { html } = await logoutPage(browser);
       const { res, url } = await submitForm(browser, html, '/oauth/logout/confirm', { logout: 'yes' });
       expect(url.pathname).to.equal('/oauth/logout/success');
@@ -462,24 +456,24 @@ describe('the browser pages, over HTTP', () => {
     });
 
     it('"No, stay signed in" keeps the session and does not say the user is signed out', async () => {
-      const { browser } = await loggedInBrowser(base);
+      const { browser } = await loggedInBrowser(server.url);
       const { html } = await logoutPage(browser);
       expect(html).to.match(/<button type="submit" form="op\.logoutForm"[^>]*>No, stay signed in<\/button>/);
       const { res } = await submitForm(browser, html, '/oauth/logout/confirm', {});
       const page = await res.text();
 
-      const again = await browser.fetch(authorizeUrl(base));
-      expect(new URL(again.headers.get('location') ?? '/', base).pathname, 'still signed in').to.equal('/callback');
+      const again = await browser.fetch(authorizeUrl(server.url));
+      expect(new URL(again.headers.get('location') ?? '/', server.url).pathname, 'still signed in').to.equal('/callback');
       expect(page, 'the page after "No"').to.not.match(/You are signed out/);
     });
 
     it('refuses the confirmation without the xsrf token of the logout form', async () => {
-      const { browser } = await loggedInBrowser(base);
+      const { browser } = await loggedInBrowser(server.url);
       await logoutPage(browser);
       const { res } = await post(browser, '/oauth/logout/confirm', { logout: 'yes', xsrf: 'forged' });
       expect(res.status).to.equal(400);
-      const again = await browser.fetch(authorizeUrl(base));
-      expect(new URL(again.headers.get('location') ?? '/', base).pathname, 'still signed in').to.equal('/callback');
+      const again = await browser.fetch(authorizeUrl(server.url));
+      expect(new URL(again.headers.get('location') ?? '/', server.url).pathname, 'still signed in').to.equal('/callback');
     });
   });
 
@@ -496,8 +490,8 @@ describe('the browser pages, over HTTP', () => {
       expect(html, `${what}: javascript: URLs`).to.not.match(/javascript:/i);
       for (const form of formsOf(html)) {
         expect(form.attrs.method?.toLowerCase(), `${what}: form method`).to.equal('post');
-        const action = new URL(form.attrs.action ?? '', base);
-        expect(action.origin, `${what}: form action ${action.href}`).to.equal(base);
+        const action = new URL(form.attrs.action ?? '', server.url);
+        expect(action.origin, `${what}: form action ${action.href}`).to.equal(server.url);
         const submits = form.buttons.filter((b) => b.type === 'submit').length
           + (form.attrs.id ? [...html.matchAll(new RegExp(`<button[^>]*form="${form.attrs.id.replace('.', '\\.')}"`, 'g'))].length : 0);
         expect(submits, `${what}: a submit button for ${form.attrs.action}`).to.be.greaterThan(0);
@@ -505,8 +499,8 @@ describe('the browser pages, over HTTP', () => {
     }
 
     it('every page is plain HTML with plain forms; the callback page loads /assets/callback.js only', async () => {
-      const user = await registerUser(base);
-      const browser = new Browser(base);
+      const user = await registerUser(server.url);
+      const browser = new Browser(server.url);
       const login = await openLoginPage(browser);
       expectPlainHtml(login.html, 'login page');
       expect(formsOf(login.html)).to.have.length(2);
@@ -517,7 +511,7 @@ describe('the browser pages, over HTTP', () => {
       const failed = await submitForm(browser, login.html, '/login', { username: user.username, password: 'not the password' });
       expectPlainHtml(await failed.res.text(), 'login page with an error');
 
-      const expired = await new Browser(base).fetch(`/interaction/${login.uid}`);
+      const expired = await new Browser(server.url).fetch(`/interaction/${login.uid}`);
       expectPlainHtml(await expired.text(), 'error page');
 
       const callback = await submitForm(browser, login.html, '/login', { username: user.username, password: user.password });
@@ -532,7 +526,7 @@ describe('the browser pages, over HTTP', () => {
     });
 
     it('serves /assets/callback.js with a JavaScript content type', async () => {
-      const res = await fetch(`${base}/assets/callback.js`);
+      const res = await fetch(`${server.url}/assets/callback.js`);
       expect(res.status).to.equal(200);
       expect(res.headers.get('content-type')).to.match(/^(text|application)\/javascript\b/);
       expect(res.headers.get('x-content-type-options')).to.equal('nosniff');

@@ -1,34 +1,28 @@
 import { expect } from 'chai';
-import { startTestServer, type TestServer } from './helpers/server.js';
-import { authorizeCode, exchangeCode, form, loggedInBrowser, tokensFor, type Tokens } from './helpers/seed.js';
+import { useTestServer } from './helpers/server.js';
+import { authorizeCode, basicAuth, exchangeCode, form, loggedInBrowser, tokensFor, type Tokens } from './helpers/seed.js';
 
-const basic = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
+const basic = (id: string, secret: string) => ({ authorization: basicAuth(id, secret) });
 const RS = { id: 'resource-server', secret: 'rs-secret-0123456789abcdef' };
 
 describe('provider endpoints under /oauth/', () => {
-  let server: TestServer;
-  let base: string;
-  before(async () => {
-    server = await startTestServer({ RESOURCE_SERVERS: `${RS.id}:${RS.secret}` });
-    base = server.url;
-  });
-  after(() => server.close());
+  const server = useTestServer({ RESOURCE_SERVERS: `${RS.id}:${RS.secret}` });
 
   for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
     it(`${path} lists every endpoint under /oauth/ and S256 PKCE only`, async () => {
-      const res = await fetch(`${base}${path}`);
+      const res = await fetch(`${server.url}${path}`);
       expect(res.status).to.equal(200);
       const meta = await res.json();
-      expect(meta.issuer).to.equal(base);
+      expect(meta.issuer).to.equal(server.url);
       expect(meta).to.include({
-        authorization_endpoint: `${base}/oauth/authorize`,
-        token_endpoint: `${base}/oauth/token`,
-        userinfo_endpoint: `${base}/oauth/userinfo`,
-        jwks_uri: `${base}/oauth/jwks`,
-        revocation_endpoint: `${base}/oauth/revoke`,
-        introspection_endpoint: `${base}/oauth/introspect`,
-        end_session_endpoint: `${base}/oauth/logout`,
-        pushed_authorization_request_endpoint: `${base}/oauth/par`,
+        authorization_endpoint: `${server.url}/oauth/authorize`,
+        token_endpoint: `${server.url}/oauth/token`,
+        userinfo_endpoint: `${server.url}/oauth/userinfo`,
+        jwks_uri: `${server.url}/oauth/jwks`,
+        revocation_endpoint: `${server.url}/oauth/revoke`,
+        introspection_endpoint: `${server.url}/oauth/introspect`,
+        end_session_endpoint: `${server.url}/oauth/logout`,
+        pushed_authorization_request_endpoint: `${server.url}/oauth/par`,
         authorization_response_iss_parameter_supported: true,
       });
       expect(meta.code_challenge_methods_supported).to.deep.equal(['S256']);
@@ -39,13 +33,13 @@ describe('provider endpoints under /oauth/', () => {
   }
 
   it('the development interaction pages are off', async () => {
-    const res = await fetch(`${base}/interaction/anything`);
+    const res = await fetch(`${server.url}/interaction/anything`);
     expect(res.status).to.be.within(400, 404);
     expect(await res.text()).to.not.match(/oidc-provider|devInteractions/i);
   });
 
   it('/oauth/jwks publishes public signing keys only', async () => {
-    const { keys } = await (await fetch(`${base}/oauth/jwks`)).json();
+    const { keys } = await (await fetch(`${server.url}/oauth/jwks`)).json();
     expect(keys).to.have.length.greaterThan(0);
     for (const key of keys) {
       expect(key).to.include({ use: 'sig' });
@@ -55,23 +49,23 @@ describe('provider endpoints under /oauth/', () => {
 
   describe('revocation', () => {
     it('client1 revokes its access token; userinfo then refuses it', async () => {
-      const { tokens } = await tokensFor(base);
-      const res = await fetch(`${base}/oauth/revoke`, form({ token: tokens.access_token }, basic('client1', 'secret1')));
+      const { tokens } = await tokensFor(server.url);
+      const res = await fetch(`${server.url}/oauth/revoke`, form({ token: tokens.access_token }, basic('client1', 'secret1')));
       expect(res.status).to.equal(200);
-      const info = await fetch(`${base}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      const info = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
       expect(info.status).to.equal(401);
     });
 
     it('revoking the refresh token ends the grant: refresh fails afterwards', async () => {
-      const { tokens } = await tokensFor(base);
-      await fetch(`${base}/oauth/revoke`, form({ token: tokens.refresh_token, token_type_hint: 'refresh_token' }, basic('client1', 'secret1')));
-      const res = await fetch(`${base}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, basic('client1', 'secret1')));
+      const { tokens } = await tokensFor(server.url);
+      await fetch(`${server.url}/oauth/revoke`, form({ token: tokens.refresh_token, token_type_hint: 'refresh_token' }, basic('client1', 'secret1')));
+      const res = await fetch(`${server.url}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, basic('client1', 'secret1')));
       expect(res.status).to.equal(400);
       expect((await res.json()).error).to.equal('invalid_grant');
     });
 
     it('refuses a wrong client secret with 401 invalid_client', async () => {
-      const res = await fetch(`${base}/oauth/revoke`, form({ token: 'x' }, basic('client1', 'wrong')));
+      const res = await fetch(`${server.url}/oauth/revoke`, form({ token: 'x' }, basic('client1', 'wrong')));
       expect(res.status).to.equal(401);
       expect((await res.json()).error).to.equal('invalid_client');
     });
@@ -80,11 +74,11 @@ describe('provider endpoints under /oauth/', () => {
   describe('introspection', () => {
     let tokens: Tokens;
     before(async () => {
-      ({ tokens } = await tokensFor(base));
+      ({ tokens } = await tokensFor(server.url));
     });
 
     it('answers a resource server with the token details', async () => {
-      const res = await fetch(`${base}/oauth/introspect`, form({ token: tokens.access_token }, basic(RS.id, RS.secret)));
+      const res = await fetch(`${server.url}/oauth/introspect`, form({ token: tokens.access_token }, basic(RS.id, RS.secret)));
       expect(res.status).to.equal(200);
       const body = await res.json();
       expect(body).to.include({ active: true, client_id: 'client1', token_type: 'Bearer' });
@@ -93,13 +87,13 @@ describe('provider endpoints under /oauth/', () => {
     });
 
     it('tells a confidential client that is not a resource server nothing (active: false)', async () => {
-      const res = await fetch(`${base}/oauth/introspect`, form({ token: tokens.access_token }, basic('client1', 'secret1')));
+      const res = await fetch(`${server.url}/oauth/introspect`, form({ token: tokens.access_token }, basic('client1', 'secret1')));
       expect(res.status).to.equal(200);
       expect(await res.json()).to.deep.equal({ active: false });
     });
 
     it('refuses unauthenticated callers', async () => {
-      const res = await fetch(`${base}/oauth/introspect`, form({ token: tokens.access_token }));
+      const res = await fetch(`${server.url}/oauth/introspect`, form({ token: tokens.access_token }));
       expect(res.status).to.be.within(400, 401);
       expect((await res.json()).error).to.be.oneOf(['invalid_request', 'invalid_client']);
     });
@@ -107,22 +101,22 @@ describe('provider endpoints under /oauth/', () => {
 
   describe('pushed authorization requests', () => {
     it('client1 pushes its request and authorizes with the request_uri', async () => {
-      const res = await fetch(`${base}/oauth/par`, form({
-        client_id: 'client1', redirect_uri: `${base}/callback`, response_type: 'code', state: 'par-state',
+      const res = await fetch(`${server.url}/oauth/par`, form({
+        client_id: 'client1', redirect_uri: `${server.url}/callback`, response_type: 'code', state: 'par-state',
       }, basic('client1', 'secret1')));
       expect(res.status).to.equal(201);
       const { request_uri: requestUri, expires_in: expiresIn } = await res.json();
       expect(requestUri).to.match(/^urn:ietf:params:oauth:request_uri:/);
       expect(expiresIn).to.be.a('number');
 
-      const { browser } = await loggedInBrowser(base);
+      const { browser } = await loggedInBrowser(server.url);
       const { code, url } = await authorizeCode(browser, { request_uri: requestUri, state: 'par-state' });
       expect(url.searchParams.get('state')).to.equal('par-state');
-      expect((await exchangeCode(base, code)).status).to.equal(200);
+      expect((await exchangeCode(server.url, code)).status).to.equal(200);
     });
 
     it('refuses a push without client authentication', async () => {
-      const res = await fetch(`${base}/oauth/par`, form({ client_id: 'client1', redirect_uri: `${base}/callback`, response_type: 'code' }));
+      const res = await fetch(`${server.url}/oauth/par`, form({ client_id: 'client1', redirect_uri: `${server.url}/callback`, response_type: 'code' }));
       expect(res.status).to.equal(401);
       expect((await res.json()).error).to.equal('invalid_client');
     });

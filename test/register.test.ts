@@ -1,90 +1,24 @@
 import { once } from 'node:events';
-import http from 'node:http';
 import net from 'node:net';
 import { expect } from 'chai';
-import { json, uniqueName } from './helpers/seed.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { expectOAuthError, parseResponse, until } from './helpers/assertions.js';
+import { json, postChunked, raw, uniqueName } from './helpers/seed.js';
+import { useTestServer } from './helpers/server.js';
 
 /**
  * POST /oauth/register with bad input: every refusal is a 4xx in OAuth's JSON shape {error, error_description},
  * never a 500 or a stack trace, and a refused registration stores nothing.
  */
 
-const STACK_TRACE = /\n\s+at\s|node_modules|\.[cm]?[jt]s:\d+/;
-
-async function expectOAuthError(res: Response, status: number, error: string) {
-  const text = await res.text();
-  expect(res.status, text).to.equal(status);
-  expect(res.headers.get('content-type')).to.match(/^application\/json/);
-  expect(text).not.to.match(STACK_TRACE);
-  const body = JSON.parse(text) as { error: string; error_description: string };
-  expect(body).to.have.all.keys('error', 'error_description');
-  expect(body.error).to.equal(error);
-  expect(body.error_description).to.be.a('string').and.not.be.empty;
-  return body;
-}
-
-const raw = (body: string | Uint8Array, contentType?: string): RequestInit => ({
-  method: 'POST',
-  headers: contentType ? { 'content-type': contentType } : {},
-  body,
-});
-
-/** Posts with Transfer-Encoding: chunked (no Content-Length), on a connection of its own. */
-function postChunked(url: string, chunks: string[], contentType = 'application/json') {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': contentType } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => {
-        resolve({ status: res.statusCode!, headers: res.headers, body });
-        req.destroy();
-      });
-    });
-    req.on('error', reject);
-    for (const chunk of chunks) req.write(chunk);
-    req.end();
-  });
-}
-
-async function until(predicate: () => boolean, ms: number) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}
-
-/** One complete HTTP/1.1 response (with a Content-Length) at the start of `text`, if there is one. */
-function parseResponse(text: string) {
-  const end = text.indexOf('\r\n\r\n');
-  if (end < 0) return undefined;
-  const head = text.slice(0, end);
-  const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-  if (text.length < end + 4 + length) return undefined;
-  return {
-    status: Number(head.slice(9, 12)),
-    head,
-    body: text.slice(end + 4, end + 4 + length),
-    rest: text.slice(end + 4 + length),
-  };
-}
-
 describe('POST /oauth/register with bad input', () => {
-  let server: TestServer;
-  let base: string;
+  const server = useTestServer();
   let endpoint: string;
-  before(async () => {
-    server = await startTestServer();
-    base = server.url;
-    endpoint = `${base}/oauth/register`;
+  before(() => {
+    endpoint = `${server.url}/oauth/register`;
   });
-  after(() => server.close());
 
   const register = (username: unknown, password: unknown) => fetch(endpoint, json({ username, password }));
-  const login = (username: string, password: string) => fetch(`${base}/oauth/login`, json({ username, password }));
+  const login = (username: string, password: string) => fetch(`${server.url}/oauth/login`, json({ username, password }));
 
   async function expectRegistered(res: Response) {
     const text = await res.text();
@@ -162,7 +96,7 @@ describe('POST /oauth/register with bad input', () => {
     it('after refusing a large chunked body, the connection is drained or closed, not left hanging', async () => {
       // A keep-alive client that sent 256 KiB gets its 413, then sends its next request on the same connection.
       // The server must either read (and discard) the rest of the refused body and answer, or close the connection.
-      const { hostname, port } = new URL(base);
+      const { hostname, port } = new URL(server.url);
       const socket = net.connect(Number(port), hostname);
       await once(socket, 'connect');
       let received = '';

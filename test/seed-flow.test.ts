@@ -1,21 +1,15 @@
 import { expect } from 'chai';
 import { Browser } from './helpers/browser.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { useTestServer } from './helpers/server.js';
 import {
-  authorizeCode, authorizeUrl, exchangeCode, form, json, loggedInBrowser, registerUser, tokensFor, uniqueName, type Tokens,
+  authorizeCode, authorizeUrl, basicAuth, exchangeCode, form, json, loggedInBrowser, registerUser, tokensFor, uniqueName, type Tokens,
 } from './helpers/seed.js';
 
 describe('the seed flow, verbatim', () => {
-  let server: TestServer;
-  let base: string;
-  before(async () => {
-    server = await startTestServer();
-    base = server.url;
-  });
-  after(() => server.close());
+  const server = useTestServer();
 
   it('POST /oauth/register answers 201 {message, userId}', async () => {
-    const res = await fetch(`${base}/oauth/register`, json({ username: uniqueName(), password: 'password123' }));
+    const res = await fetch(`${server.url}/oauth/register`, json({ username: uniqueName(), password: 'password123' }));
     expect(res.status).to.equal(201);
     const body = await res.json();
     expect(body).to.have.keys('message', 'userId');
@@ -24,8 +18,8 @@ describe('the seed flow, verbatim', () => {
   });
 
   it('POST /oauth/login answers 200 {message} with an HttpOnly, SameSite=Lax session cookie (not Secure on http)', async () => {
-    const user = await registerUser(base);
-    const res = await fetch(`${base}/oauth/login`, json({ username: user.username, password: user.password }));
+    const user = await registerUser(server.url);
+    const res = await fetch(`${server.url}/oauth/login`, json({ username: user.username, password: user.password }));
     expect(res.status).to.equal(200);
     expect(await res.json()).to.deep.equal({ message: 'Login successful' });
     const session = res.headers.getSetCookie().find((c) => c.startsWith('_session='));
@@ -35,19 +29,19 @@ describe('the seed flow, verbatim', () => {
   });
 
   it('GET /oauth/authorize with the login session redirects to redirect_uri?code=…&state=…&iss=… without a consent page', async () => {
-    const { browser } = await loggedInBrowser(base);
-    const res = await browser.fetch(authorizeUrl(base));
+    const { browser } = await loggedInBrowser(server.url);
+    const res = await browser.fetch(authorizeUrl(server.url));
     expect(res.status).to.equal(303);
     const location = new URL(res.headers.get('location')!);
-    expect(`${location.origin}${location.pathname}`).to.equal(`${base}/callback`);
+    expect(`${location.origin}${location.pathname}`).to.equal(`${server.url}/callback`);
     expect(location.searchParams.get('code')).to.match(/^[\w-]{20,}$/);
     expect(location.searchParams.get('state')).to.equal('random_state');
-    expect(location.searchParams.get('iss')).to.equal(base);
+    expect(location.searchParams.get('iss')).to.equal(server.url);
   });
 
   it('the walk-through URL without state works too', async () => {
-    const { browser } = await loggedInBrowser(base);
-    const res = await browser.fetch(`${base}/oauth/authorize?client_id=client1&redirect_uri=${base}/callback&response_type=code`);
+    const { browser } = await loggedInBrowser(server.url);
+    const res = await browser.fetch(`${server.url}/oauth/authorize?client_id=client1&redirect_uri=${server.url}/callback&response_type=code`);
     expect(res.status).to.equal(303);
     const location = new URL(res.headers.get('location')!);
     expect(location.searchParams.get('code')).to.be.a('string');
@@ -55,9 +49,9 @@ describe('the seed flow, verbatim', () => {
   });
 
   it('POST /oauth/token (client_secret_post, as in the seed) answers {access_token, token_type: Bearer, expires_in: 3600, refresh_token}', async () => {
-    const { browser } = await loggedInBrowser(base);
+    const { browser } = await loggedInBrowser(server.url);
     const { code } = await authorizeCode(browser);
-    const res = await exchangeCode(base, code);
+    const res = await exchangeCode(server.url, code);
     expect(res.status).to.equal(200);
     expect(res.headers.get('cache-control')).to.equal('no-store');
     const tokens = await res.json() as Tokens;
@@ -68,19 +62,19 @@ describe('the seed flow, verbatim', () => {
   });
 
   it('POST /oauth/token accepts client_secret_basic too', async () => {
-    const { browser } = await loggedInBrowser(base);
+    const { browser } = await loggedInBrowser(server.url);
     const { code } = await authorizeCode(browser);
-    const res = await fetch(`${base}/oauth/token`, form(
-      { grant_type: 'authorization_code', code, redirect_uri: `${base}/callback` },
-      { authorization: `Basic ${Buffer.from('client1:secret1').toString('base64')}` },
+    const res = await fetch(`${server.url}/oauth/token`, form(
+      { grant_type: 'authorization_code', code, redirect_uri: `${server.url}/callback` },
+      { authorization: basicAuth('client1', 'secret1') },
     ));
     expect(res.status).to.equal(200);
     expect((await res.json()).access_token).to.be.a('string');
   });
 
   it('GET /oauth/userinfo with the access token answers {id, username} (and sub = id)', async () => {
-    const { user, tokens } = await tokensFor(base);
-    const res = await fetch(`${base}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const { user, tokens } = await tokensFor(server.url);
+    const res = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(res.status).to.equal(200);
     const body = await res.json();
     expect(body.id).to.equal(user.userId);
@@ -89,29 +83,29 @@ describe('the seed flow, verbatim', () => {
   });
 
   it('the refresh_token grant issues a new access token that works at userinfo', async () => {
-    const { user, tokens } = await tokensFor(base);
-    const res = await fetch(`${base}/oauth/token`, form({
+    const { user, tokens } = await tokensFor(server.url);
+    const res = await fetch(`${server.url}/oauth/token`, form({
       grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: 'client1', client_secret: 'secret1',
     }));
     expect(res.status).to.equal(200);
     const refreshed = await res.json() as Tokens;
     expect(refreshed.access_token).to.be.a('string').and.not.equal(tokens.access_token);
     expect(refreshed.expires_in).to.equal(3600);
-    const info = await fetch(`${base}/oauth/userinfo`, { headers: { authorization: `Bearer ${refreshed.access_token}` } });
+    const info = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${refreshed.access_token}` } });
     expect((await info.json()).username).to.equal(user.username);
   });
 
   it('a code works once: the replay gets invalid_grant and the tokens issued from it stop working', async () => {
-    const { browser } = await loggedInBrowser(base);
+    const { browser } = await loggedInBrowser(server.url);
     const { code } = await authorizeCode(browser);
-    const first = await exchangeCode(base, code);
+    const first = await exchangeCode(server.url, code);
     const tokens = await first.json() as Tokens;
-    const replay = await exchangeCode(base, code);
+    const replay = await exchangeCode(server.url, code);
     expect(replay.status).to.equal(400);
     expect((await replay.json()).error).to.equal('invalid_grant');
-    const info = await fetch(`${base}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const info = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(info.status).to.equal(401);
-    const refresh = await fetch(`${base}/oauth/token`, form({
+    const refresh = await fetch(`${server.url}/oauth/token`, form({
       grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: 'client1', client_secret: 'secret1',
     }));
     expect(refresh.status).to.equal(400);
@@ -119,8 +113,8 @@ describe('the seed flow, verbatim', () => {
   });
 
   it('GET /callback shows the code and state to copy, and never lets the page be cached or framed', async () => {
-    const { browser } = await loggedInBrowser(base);
-    const { res, url } = await browser.follow(authorizeUrl(base));
+    const { browser } = await loggedInBrowser(server.url);
+    const { res, url } = await browser.follow(authorizeUrl(server.url));
     expect(res.status).to.equal(200);
     const html = await res.text();
     expect(html).to.include(`value="${url.searchParams.get('code')}"`);
@@ -131,15 +125,15 @@ describe('the seed flow, verbatim', () => {
   });
 
   it('a login through JSON ends the earlier session of the same browser', async () => {
-    const { browser } = await loggedInBrowser(base);
-    const other = await registerUser(base);
+    const { browser } = await loggedInBrowser(server.url);
+    const other = await registerUser(server.url);
     const before = browser.cookies.get('_session');
     await browser.fetch('/oauth/login', json({ username: other.username, password: other.password }));
     expect(browser.cookies.get('_session')).to.be.a('string').and.not.equal(before);
-    const stale = new Browser(base);
+    const stale = new Browser(server.url);
     stale.cookies.set('_session', before!);
     stale.cookies.set('_session.sig', 'x');
-    const { url } = await stale.follow(authorizeUrl(base));
+    const { url } = await stale.follow(authorizeUrl(server.url));
     expect(url.pathname).to.match(/^\/interaction\//);
   });
 });

@@ -1,42 +1,22 @@
 import { expect } from 'chai';
+import { expectOAuthError, STACK_TRACE } from './helpers/assertions.js';
 import type { Browser } from './helpers/browser.js';
-import { authorizeCode, exchangeCode, form, loggedInBrowser, type Tokens } from './helpers/seed.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { authorizeCode, basicAuth, exchangeCode, form, loggedInBrowser, type Tokens } from './helpers/seed.js';
+import { useTestServer } from './helpers/server.js';
 
 /**
  * POST /oauth/token with bad input: RFC 6749 §5.2 errors, as JSON {error, error_description}, never cached,
  * never a 500 or a stack trace. (A code exchanged twice is covered by the seed-flow tests.)
  */
 
-const STACK_TRACE = /\n\s+at\s|node_modules|\.[cm]?[jt]s:\d+/;
-
-async function expectOAuthError(res: Response, status: number, error: string) {
-  const text = await res.text();
-  expect(res.status, text).to.equal(status);
-  expect(res.headers.get('content-type')).to.match(/^application\/json/);
-  expect(res.headers.get('cache-control')).to.equal('no-store');
-  expect(text).not.to.match(STACK_TRACE);
-  const body = JSON.parse(text) as { error: string; error_description: string };
-  expect(body).to.have.all.keys('error', 'error_description');
-  expect(body.error).to.equal(error);
-  expect(body.error_description).to.be.a('string').and.not.be.empty;
-  return body;
-}
-
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-
 describe('POST /oauth/token with bad input', () => {
-  let server: TestServer;
-  let base: string;
+  const server = useTestServer();
   let endpoint: string;
   let browser: Browser;
   before(async () => {
-    server = await startTestServer();
-    base = server.url;
-    endpoint = `${base}/oauth/token`;
-    ({ browser } = await loggedInBrowser(base));
+    endpoint = `${server.url}/oauth/token`;
+    ({ browser } = await loggedInBrowser(server.url));
   });
-  after(() => server.close());
 
   const client = { client_id: 'client1', client_secret: 'secret1' };
   const token = (fields: Record<string, string>, headers: Record<string, string> = {}) => fetch(endpoint, form(fields, headers));
@@ -66,11 +46,11 @@ describe('POST /oauth/token with bad input', () => {
 
   describe('client authentication', () => {
     it('a wrong client_secret (client_secret_post) → 401 invalid_client', async () => {
-      await expectOAuthError(await token({ grant_type: 'authorization_code', code: 'x', redirect_uri: `${base}/callback`, client_id: 'client1', client_secret: 'wrong' }), 401, 'invalid_client');
+      await expectOAuthError(await token({ grant_type: 'authorization_code', code: 'x', redirect_uri: `${server.url}/callback`, client_id: 'client1', client_secret: 'wrong' }), 401, 'invalid_client');
     });
 
     it('a wrong client_secret (client_secret_basic) → 401 invalid_client with WWW-Authenticate: Basic', async () => {
-      const res = await token({ grant_type: 'authorization_code', code: 'x', redirect_uri: `${base}/callback` }, { authorization: basic('client1', 'wrong') });
+      const res = await token({ grant_type: 'authorization_code', code: 'x', redirect_uri: `${server.url}/callback` }, { authorization: basicAuth('client1', 'wrong') });
       expect(res.headers.get('www-authenticate')).to.match(/^Basic\b/);
       await expectOAuthError(res, 401, 'invalid_client');
     });
@@ -98,38 +78,38 @@ describe('POST /oauth/token with bad input', () => {
     });
 
     it('Basic and client_secret_post at once → 400 invalid_request', async () => {
-      await expectOAuthError(await token({ grant_type: 'authorization_code', code: 'x', ...client }, { authorization: basic('client1', 'secret1') }), 400, 'invalid_request');
+      await expectOAuthError(await token({ grant_type: 'authorization_code', code: 'x', ...client }, { authorization: basicAuth('client1', 'secret1') }), 400, 'invalid_request');
     });
 
     it('a real code with a wrong secret is refused, and is not used up by the refusal', async () => {
       const code = await freshCode();
-      await expectOAuthError(await exchangeCode(base, code, { client_secret: 'wrong' }), 401, 'invalid_client');
-      expect((await exchangeCode(base, code)).status).to.equal(200);
+      await expectOAuthError(await exchangeCode(server.url, code, { client_secret: 'wrong' }), 401, 'invalid_client');
+      expect((await exchangeCode(server.url, code)).status).to.equal(200);
     });
   });
 
   describe('authorization_code', () => {
     it('a missing code → 400 invalid_request naming code', async () => {
-      const body = await expectOAuthError(await token({ grant_type: 'authorization_code', redirect_uri: `${base}/callback`, ...client }), 400, 'invalid_request');
+      const body = await expectOAuthError(await token({ grant_type: 'authorization_code', redirect_uri: `${server.url}/callback`, ...client }), 400, 'invalid_request');
       expect(body.error_description).to.include('code');
     });
 
     for (const [label, code] of [['a bogus code', 'bogus'], ['a long random string', 'A'.repeat(2000)], ['a JWT-looking string', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.']] as const) {
       it(`${label} → 400 invalid_grant`, async () => {
-        await expectOAuthError(await exchangeCode(base, code), 400, 'invalid_grant');
+        await expectOAuthError(await exchangeCode(server.url, code), 400, 'invalid_grant');
       });
     }
 
     it('a redirect_uri other than the one the code was issued for → 400 invalid_grant', async () => {
       const code = await freshCode();
-      await expectOAuthError(await exchangeCode(base, code, { redirect_uri: 'https://evil.example/cb' }), 400, 'invalid_grant');
-      await expectOAuthError(await exchangeCode(base, code, { redirect_uri: `${base}/callback?x=1` }), 400, 'invalid_grant');
+      await expectOAuthError(await exchangeCode(server.url, code, { redirect_uri: 'https://evil.example/cb' }), 400, 'invalid_grant');
+      await expectOAuthError(await exchangeCode(server.url, code, { redirect_uri: `${server.url}/callback?x=1` }), 400, 'invalid_grant');
     });
 
     it('an access token presented as a code → 400 invalid_grant', async () => {
       const code = await freshCode();
-      const tokens = await (await exchangeCode(base, code)).json() as Tokens;
-      await expectOAuthError(await exchangeCode(base, tokens.access_token), 400, 'invalid_grant');
+      const tokens = await (await exchangeCode(server.url, code)).json() as Tokens;
+      await expectOAuthError(await exchangeCode(server.url, tokens.access_token), 400, 'invalid_grant');
     });
   });
 
@@ -144,7 +124,7 @@ describe('POST /oauth/token with bad input', () => {
     });
 
     it('an access token presented as a refresh token → 400 invalid_grant', async () => {
-      const tokens = await (await exchangeCode(base, await freshCode())).json() as Tokens;
+      const tokens = await (await exchangeCode(server.url, await freshCode())).json() as Tokens;
       await expectOAuthError(await token({ grant_type: 'refresh_token', refresh_token: tokens.access_token, ...client }), 400, 'invalid_grant');
     });
   });
@@ -154,7 +134,7 @@ describe('POST /oauth/token with bad input', () => {
       const res = await fetch(endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'authorization_code', code: 'x', redirect_uri: `${base}/callback`, ...client }),
+        body: JSON.stringify({ grant_type: 'authorization_code', code: 'x', redirect_uri: `${server.url}/callback`, ...client }),
       });
       const body = await expectOAuthError(res, 400, 'invalid_request');
       expect(body.error_description).to.include('application/x-www-form-urlencoded');

@@ -1,25 +1,12 @@
 import { expect } from 'chai';
-import { form, tokensFor, type Tokens } from './helpers/seed.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { expectOAuthError } from './helpers/assertions.js';
+import { basicAuth, form, tokensFor, type Tokens } from './helpers/seed.js';
+import { useTestServer } from './helpers/server.js';
 
 /**
  * GET /oauth/userinfo with bad input: RFC 6750 §3 answers (401 + WWW-Authenticate: Bearer …) as JSON
  * {error, error_description}, never a 500 or a stack trace.
  */
-
-const STACK_TRACE = /\n\s+at\s|node_modules|\.[cm]?[jt]s:\d+/;
-
-async function expectOAuthError(res: Response, status: number, error: string) {
-  const text = await res.text();
-  expect(res.status, text).to.equal(status);
-  expect(res.headers.get('content-type')).to.match(/^application\/json/);
-  expect(text).not.to.match(STACK_TRACE);
-  const body = JSON.parse(text) as { error: string; error_description: string };
-  expect(body).to.have.all.keys('error', 'error_description');
-  expect(body.error).to.equal(error);
-  expect(body.error_description).to.be.a('string').and.not.be.empty;
-  return body;
-}
 
 /** The Bearer challenge of RFC 6750 §3, and the error code it carries (if any). */
 function bearerChallenge(res: Response, base: string) {
@@ -31,23 +18,19 @@ function bearerChallenge(res: Response, base: string) {
 }
 
 describe('GET /oauth/userinfo with bad input', () => {
-  let server: TestServer;
-  let base: string;
+  const server = useTestServer();
   let endpoint: string;
   let tokens: Tokens;
   before(async () => {
-    server = await startTestServer();
-    base = server.url;
-    endpoint = `${base}/oauth/userinfo`;
-    ({ tokens } = await tokensFor(base));
+    endpoint = `${server.url}/oauth/userinfo`;
+    ({ tokens } = await tokensFor(server.url));
   });
-  after(() => server.close());
 
   const withAuthorization = (authorization: string) => fetch(endpoint, { headers: { authorization } });
 
   it('no token → 401 with a Bearer challenge that carries no error code (RFC 6750 §3.1)', async () => {
     const res = await fetch(endpoint);
-    expect(bearerChallenge(res, base)).to.equal(undefined);
+    expect(bearerChallenge(res, server.url)).to.equal(undefined);
     await expectOAuthError(res, 401, 'invalid_token');
   });
 
@@ -58,14 +41,14 @@ describe('GET /oauth/userinfo with bad input', () => {
   ] as const) {
     it(`${label} → 401 invalid_token, also in WWW-Authenticate`, async () => {
       const res = await withAuthorization(`Bearer ${value}`);
-      expect(bearerChallenge(res, base)).to.equal('invalid_token');
+      expect(bearerChallenge(res, server.url)).to.equal('invalid_token');
       await expectOAuthError(res, 401, 'invalid_token');
     });
   }
 
   it('the refresh token used as an access token → 401 invalid_token', async () => {
     const res = await withAuthorization(`Bearer ${tokens.refresh_token}`);
-    expect(bearerChallenge(res, base)).to.equal('invalid_token');
+    expect(bearerChallenge(res, server.url)).to.equal('invalid_token');
     await expectOAuthError(res, 401, 'invalid_token');
   });
 
@@ -77,7 +60,7 @@ describe('GET /oauth/userinfo with bad input', () => {
 
   it('a token in the query string is refused, even a valid one → 400 invalid_request', async () => {
     const res = await fetch(`${endpoint}?access_token=${encodeURIComponent(tokens.access_token)}`);
-    expect(bearerChallenge(res, base)).to.equal('invalid_request');
+    expect(bearerChallenge(res, server.url)).to.equal('invalid_request');
     const body = await expectOAuthError(res, 400, 'invalid_request');
     expect(body.error_description).to.include('query');
   });
@@ -88,14 +71,14 @@ describe('GET /oauth/userinfo with bad input', () => {
   });
 
   for (const [label, value] of [
-    ['a Basic scheme', `Basic ${Buffer.from('client1:secret1').toString('base64')}`],
+    ['a Basic scheme', basicAuth('client1', 'secret1')],
     ['"Bearer" with no token', 'Bearer '],
     ['"Bearer" with two tokens', 'Bearer a b'],
     ['a token without a scheme', 'garbage'],
   ] as const) {
     it(`${label} → 400 invalid_request`, async () => {
       const res = await withAuthorization(value);
-      expect(bearerChallenge(res, base)).to.equal('invalid_request');
+      expect(bearerChallenge(res, server.url)).to.equal('invalid_request');
       await expectOAuthError(res, 400, 'invalid_request');
     });
   }

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { expect } from 'chai';
 import { Browser } from './browser.js';
 
@@ -14,6 +15,48 @@ export const form = (fields: Record<string, string>, headers: Record<string, str
   headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
   body: new URLSearchParams(fields).toString(),
 });
+
+/** A POST of exactly this body, with this Content-Type (or none at all). */
+export const raw = (body: string | Uint8Array, contentType?: string): RequestInit => ({
+  method: 'POST',
+  headers: contentType ? { 'content-type': contentType } : {},
+  body,
+});
+
+/** The Authorization header value of HTTP Basic client authentication. */
+export const basicAuth = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+/** Posts with Transfer-Encoding: chunked (no Content-Length), on a connection of its own. */
+export function postChunked(url: string, chunks: string[], contentType = 'application/json') {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': contentType } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => {
+        resolve({ status: res.statusCode!, headers: res.headers, body });
+        req.destroy();
+      });
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
+/**
+ * A GET through node:http, on a connection of its own: the path is sent exactly as given (fetch would normalise dot
+ * segments away) and the headers too (fetch will not send a Host header of our choosing).
+ */
+export function getRaw(base: string, path: string, headers: Record<string, string> = {}) {
+  const { hostname, port } = new URL(base);
+  return new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
+    http.get({ hostname, port, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], body }));
+    }).on('error', reject);
+  });
+}
 
 let counter = 0;
 export const uniqueName = (prefix = 'user') => `${prefix}${process.pid}x${++counter}`;

@@ -15,3 +15,34 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const running = await start(config, createLogger(config.logLevel));
   return { url: running.issuer, running, close: () => running.close() };
 }
+
+export interface UsedTestServer {
+  /** The running server; set once the `before` hook of useTestServer has run. */
+  readonly server: TestServer;
+  /** Its issuer URL (e.g. http://localhost:54321); set once the `before` hook has run. */
+  readonly url: string;
+}
+
+/**
+ * Starts a test server before the tests of the enclosing `describe` and closes it after them: registers the mocha
+ * hooks and returns an object whose `server` and `url` can be read from hooks and tests registered after this call.
+ */
+export function useTestServer(env: Record<string, string> = {}): UsedTestServer {
+  let started: TestServer | undefined;
+  before(async () => {
+    started = await startTestServer(env);
+  });
+  after(async () => {
+    await started?.close();
+    started = undefined;
+  });
+  return {
+    get server() {
+      if (!started) throw new Error('useTestServer: the server is not running (read it from a hook or a test)');
+      return started;
+    },
+    get url() {
+      return this.server.url;
+    },
+  };
+}
