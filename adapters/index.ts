@@ -1,7 +1,57 @@
+import type { Config } from '../config/env.js';
+import type { Logger } from '../src/log.js';
 import { MemoryAccountStore } from './memory/accounts.js';
+import { MemoryKeyVault } from './memory/key-material.js';
+import { memoryOidcStorage } from './memory/oidc-adapter.js';
+import { RedisAccountStore } from './redis/accounts.js';
+import { createRedisClient, describeRedisUrl } from './redis/client.js';
+import { RedisKeyVault } from './redis/key-material.js';
+import { redisOidcStorage } from './redis/oidc-adapter.js';
 import type { Stores } from './stores.js';
 
-/** In memory: everything is lost when the process stops. The oidc-provider models use its built-in memory adapter. */
-export function createStores(): Stores {
-  return { accounts: new MemoryAccountStore(), description: 'in memory (REDIS_URL not set): all state is lost when the process stops' };
+function memoryStores(): Stores {
+  const oidc = memoryOidcStorage();
+  return {
+    accounts: new MemoryAccountStore(),
+    oidc,
+    keys: new MemoryKeyVault(),
+    description: 'in memory (REDIS_URL not set): all state is lost when the process stops',
+    close: async () => oidc.close(),
+  };
+}
+
+/**
+ * Connects to Redis, waiting (and retrying) as long as it takes: a server started before its Redis answers
+ * 503 meanwhile instead of crash-looping. Outages are logged once when they start and once when they end.
+ */
+async function redisStores(url: string, prefix: string, log: Logger): Promise<Stores> {
+  const where = describeRedisUrl(url);
+  const redis = createRedisClient(url);
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    log.warn(`Redis at ${where} is unreachable (${err.message}); retrying`);
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info(`Redis at ${where} is reachable again`);
+  });
+  const ready = new Promise<void>((resolve) => redis.once('ready', resolve));
+  redis.connect().catch(() => { /* the 'error' handler reports it; the client keeps retrying */ });
+  await ready;
+  return {
+    accounts: new RedisAccountStore(redis, prefix),
+    oidc: redisOidcStorage(redis, prefix),
+    keys: new RedisKeyVault(redis, prefix),
+    description: `Redis at ${where}, key prefix "${prefix}"`,
+    close: async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+export function createStores(config: Config, log: Logger): Promise<Stores> {
+  return config.redis ? redisStores(config.redis.url, config.redis.prefix, log) : Promise.resolve(memoryStores());
 }

@@ -1,4 +1,6 @@
-/** The app's own state (beside oidc-provider's models), behind interfaces with one backing per storage. */
+import type { AdapterFactory } from 'oidc-provider';
+
+/** The app's state behind interfaces with one backing per storage: memory (one process) or Redis (shared). */
 
 export interface Account {
   id: string;
@@ -15,10 +17,27 @@ export interface AccountStore {
   findById(id: string): Promise<Account | undefined>;
 }
 
+/** Where generated key material lives when the configuration gives none. */
+export interface KeyVault {
+  /** For the start-up log. */
+  readonly description: string;
+  /** The stored value under `name`, or `generate()`'s, stored for next time where storage outlives us. */
+  loadOrCreate(name: string, generate: () => string): Promise<string>;
+}
+
+export interface OidcStorage {
+  /** One adapter per oidc-provider model name. */
+  factory: AdapterFactory;
+  close(): void;
+}
+
 export interface Stores {
   accounts: AccountStore;
-  /** Human-readable, for the start-up log. */
+  oidc: OidcStorage;
+  keys: KeyVault;
+  /** For the start-up log, e.g. "in memory ..." or "Redis at ...". */
   description: string;
+  close(): Promise<void>;
 }
 
 /** The key an account is unique under. */

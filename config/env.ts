@@ -23,6 +23,8 @@ export interface Config {
   cookieKeys: string[] | undefined;
   /** Private signing keys as JWKs; undefined: generated per process (development only). */
   jwks: { keys: Record<string, unknown>[] } | undefined;
+  /** Unset: everything in memory. */
+  redis: { url: string; prefix: string } | undefined;
   /** True when the process runs on any development default (see productionProblems). */
   usesDevDefaults: { client1Secret: boolean; cookieKeys: boolean; jwks: boolean };
 }
@@ -76,7 +78,11 @@ const schema = z.object({
   JWKS: z.string().optional(),
   JWKS_FILE: z.string().optional(),
   ALLOW_DEV_DEFAULTS: boolean.default(false),
-  REDIS_URL: z.string().optional(),
+  REDIS_URL: z.string().refine((v) => /^rediss?:$/.test(parseUrl(v)?.protocol ?? ''), {
+    error: 'must be a redis:// or rediss:// URL',
+  }).optional(),
+  REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 characters of letters, digits, "_", ":", "." or "-"')
+    .default('mcp-oauth:'),
 });
 
 function parseJwks(text: string, source: string): Config['jwks'] {
@@ -120,10 +126,10 @@ function productionProblems(config: Config): string[] {
     problems.push(`CLIENT1_SECRET: not set, so client1 would use the public development secret; set CLIENT1_SECRET (${hint})`);
   }
   if (config.usesDevDefaults.cookieKeys) {
-    problems.push(`COOKIE_KEYS: not set, so cookie keys would be generated per process; set COOKIE_KEYS (${hint})`);
+    problems.push(`COOKIE_KEYS: not set and no REDIS_URL to keep generated ones, so cookie keys would be generated per process; set COOKIE_KEYS or REDIS_URL (${hint})`);
   }
   if (config.usesDevDefaults.jwks) {
-    problems.push(`JWKS: neither JWKS nor JWKS_FILE is set, so signing keys would be generated per process; set JWKS or JWKS_FILE (${hint})`);
+    problems.push(`JWKS: neither JWKS nor JWKS_FILE is set and no REDIS_URL to keep generated ones, so signing keys would be generated per process; set JWKS, JWKS_FILE or REDIS_URL (${hint})`);
   }
   return problems;
 }
@@ -142,9 +148,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   const env = parsed.data;
-  if (env.REDIS_URL) {
-    throw new ConfigError(['REDIS_URL: Redis storage is not available in this version yet; unset REDIS_URL to run in memory']);
-  }
   const jwks = loadJwks(env);
   const config: Config = {
     nodeEnv: env.NODE_ENV,
@@ -157,7 +160,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     resourceServers: env.RESOURCE_SERVERS,
     cookieKeys: env.COOKIE_KEYS,
     jwks,
-    usesDevDefaults: { client1Secret: !env.CLIENT1_SECRET, cookieKeys: !env.COOKIE_KEYS, jwks: !jwks },
+    redis: env.REDIS_URL ? { url: env.REDIS_URL, prefix: env.REDIS_PREFIX } : undefined,
+    // Generated keys are a development default only where nothing keeps them: with Redis they are shared and kept.
+    usesDevDefaults: {
+      client1Secret: !env.CLIENT1_SECRET,
+      cookieKeys: !env.COOKIE_KEYS && !env.REDIS_URL,
+      jwks: !jwks && !env.REDIS_URL,
+    },
   };
   if (env.NODE_ENV === 'production' && !env.ALLOW_DEV_DEFAULTS) {
     const problems = productionProblems(config);

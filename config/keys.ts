@@ -1,25 +1,32 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import type { KeyVault } from '../adapters/stores.js';
 import type { Config } from './env.js';
 
 export interface Keys {
   cookieKeys: string[];
   jwks: { keys: Record<string, unknown>[] };
-  /** Names of the keys generated for this process only (each worth a warning). */
+  /** The names of the keys that came from the vault rather than the configuration. */
   generated: string[];
 }
 
-/** Configured keys win; otherwise fresh ones that live as long as the process. */
-export function resolveKeys(config: Config): Keys {
+const generateCookieKeys = () => JSON.stringify([randomBytes(32).toString('base64url')]);
+
+function generateJwks(): string {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return JSON.stringify({ keys: [{ ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' }] });
+}
+
+/** Configured keys win; otherwise the vault's (kept in Redis, or fresh for this process in memory mode). */
+export async function resolveKeys(config: Config, vault: KeyVault): Promise<Keys> {
   const generated: string[] = [];
   let cookieKeys = config.cookieKeys;
   if (!cookieKeys) {
-    cookieKeys = [randomBytes(32).toString('base64url')];
+    cookieKeys = JSON.parse(await vault.loadOrCreate('cookie-keys', generateCookieKeys)) as string[];
     generated.push('COOKIE_KEYS');
   }
   let jwks = config.jwks;
   if (!jwks) {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    jwks = { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' }] };
+    jwks = JSON.parse(await vault.loadOrCreate('jwks', generateJwks)) as Keys['jwks'];
     generated.push('JWKS');
   }
   return { cookieKeys, jwks, generated };

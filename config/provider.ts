@@ -1,4 +1,4 @@
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { AdapterFactory, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { StaticClients } from './clients.js';
 import type { Keys } from './keys.js';
 import { DEFAULT_SCOPE, OIDC_SCOPES, SCOPE_CLAIMS } from './scopes.js';
@@ -49,8 +49,14 @@ export interface ProviderHooks {
   postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => Promise<void>;
 }
 
-export function providerConfiguration(clients: StaticClients, keys: Keys, hooks: ProviderHooks): Configuration {
+export function providerConfiguration(
+  clients: StaticClients,
+  keys: Keys,
+  adapter: AdapterFactory,
+  hooks: ProviderHooks,
+): Configuration {
   return {
+    adapter,
     clients: clients.metadata,
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {

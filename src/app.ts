@@ -1,7 +1,6 @@
 import Koa from 'koa';
 import mount from 'koa-mount';
 import Provider from 'oidc-provider';
-import { createStores } from '../adapters/index.js';
 import type { Stores } from '../adapters/stores.js';
 import { staticClients } from '../config/clients.js';
 import type { Config } from '../config/env.js';
@@ -27,21 +26,20 @@ export interface AppParts {
   issuer: string;
   keys: Keys;
   log: Logger;
+  stores: Stores;
 }
 
 export interface App {
   koa: Koa;
   provider: Provider;
-  stores: Stores;
 }
 
 /** The composition root: reading it top to bottom is the path every request takes. */
-export function buildApp({ config, issuer, keys, log }: AppParts): App {
-  const stores = createStores();
+export function buildApp({ config, issuer, keys, log, stores }: AppParts): App {
   const accounts = new AccountService(stores.accounts, createPasswordHasher());
   const clients = staticClients(config, issuer);
 
-  const provider = new Provider(issuer, providerConfiguration(clients, keys, {
+  const provider = new Provider(issuer, providerConfiguration(clients, keys, stores.oidc.factory, {
     findAccount: findAccount(accounts),
     loadExistingGrant: loadExistingGrant(clients.firstParty),
     ...providerPages,
@@ -63,5 +61,5 @@ export function buildApp({ config, issuer, keys, log }: AppParts): App {
 
   // The provider serves /oauth/authorize, /oauth/token, ... and discovery; unknown paths fall through.
   koa.use(mount(provider));
-  return { koa, provider, stores };
+  return { koa, provider };
 }

@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createStores } from '../adapters/index.js';
 import type { Config } from '../config/env.js';
 import { resolveKeys } from '../config/keys.js';
 import { buildApp, type App } from './app.js';
@@ -12,9 +13,18 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** Listens first, so that an unset ISSUER can name the port actually bound (PORT=0 in tests). */
+/** Until storage is reachable and the app is built, every request gets a 503 in OAuth's format. */
+const starting: RequestListener = (_req, res) => {
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5', 'cache-control': 'no-store' });
+  res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'the server is starting' }));
+};
+
+/**
+ * Listens first, so that an unset ISSUER can name the port actually bound (PORT=0 in tests), and so that a
+ * server waiting for its Redis answers 503 rather than refusing connections.
+ */
 export async function start(config: Config, log: Logger): Promise<Running> {
-  const server = createServer();
+  const server = createServer(starting);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -25,21 +35,28 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const { port } = server.address() as AddressInfo;
   const issuer = config.issuer ?? `http://localhost:${port}`;
 
-  const keys = resolveKeys(config);
+  const stores = await createStores(config, log);
+  log.info(`storage: ${stores.description}`);
+  const keys = await resolveKeys(config, stores.keys);
   for (const name of keys.generated) {
-    log.warn(`${name} not set: generated for this process only; sessions and tokens end when it stops`);
+    const message = `${name} not set: ${stores.keys.description}`;
+    if (config.redis) log.info(message);
+    else log.warn(message);
   }
-  const app = buildApp({ config, issuer, keys, log });
+  const app = buildApp({ config, issuer, keys, log, stores });
+  server.off('request', starting);
   server.on('request', app.koa.callback());
-  log.info(`storage: ${app.stores.description}`);
 
   return {
     server,
     issuer,
     app,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await stores.close();
+    },
   };
 }

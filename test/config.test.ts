@@ -86,8 +86,11 @@ describe('configuration from the environment', () => {
     expect(problemsOf({ JWKS_FILE: file, JWKS: privateJwks })[0]).to.match(/one, not both/);
   });
 
-  it('refuses REDIS_URL until Redis storage exists, rather than silently keeping state in memory', () => {
-    expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379' })[0]).to.match(/^REDIS_URL: /);
+  it('reads REDIS_URL and REDIS_PREFIX, and refuses what is not a Redis URL or a safe prefix', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/2' }).redis).to.deep.equal({ url: 'redis://127.0.0.1:6379/2', prefix: 'mcp-oauth:' });
+    expect(loadConfig({ REDIS_URL: 'rediss://h:6380', REDIS_PREFIX: 'a.b-c:' }).redis?.prefix).to.equal('a.b-c:');
+    expect(problemsOf({ REDIS_URL: 'http://127.0.0.1:6379' })[0]).to.match(/^REDIS_URL: must be a redis/);
+    expect(problemsOf({ REDIS_URL: 'redis://h', REDIS_PREFIX: 'x{y}' })[0]).to.match(/^REDIS_PREFIX: /);
   });
 
   describe('NODE_ENV=production', () => {
@@ -95,8 +98,8 @@ describe('configuration from the environment', () => {
       const problems = problemsOf({ NODE_ENV: 'production' });
       expect(problems).to.have.length(3);
       expect(problems[0]).to.match(/^CLIENT1_SECRET: .*set CLIENT1_SECRET/);
-      expect(problems[1]).to.match(/^COOKIE_KEYS: .*set COOKIE_KEYS/);
-      expect(problems[2]).to.match(/^JWKS: .*JWKS_FILE/);
+      expect(problems[1]).to.match(/^COOKIE_KEYS: .*set COOKIE_KEYS or REDIS_URL/);
+      expect(problems[2]).to.match(/^JWKS: .*set JWKS, JWKS_FILE or REDIS_URL/);
     });
 
     it('names only what is missing', () => {
@@ -107,6 +110,14 @@ describe('configuration from the environment', () => {
 
     it('starts with real secrets', () => {
       expect(loadConfig(productionReady).usesDevDefaults).to.deep.equal({ client1Secret: false, cookieKeys: false, jwks: false });
+    });
+
+    it('with REDIS_URL, generated keys are kept in Redis: only the client secret is still required', () => {
+      const problems = problemsOf({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' });
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.match(/^CLIENT1_SECRET/);
+      expect(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', CLIENT1_SECRET: 'long-enough-secret' }).redis)
+        .to.include({ url: 'redis://127.0.0.1:6379' });
     });
 
     it('accepts the development defaults only when told so explicitly', () => {

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { StorageUnavailable } from '../../adapters/errors.js';
 import { Problem } from './problem.js';
 import { sendPage } from './render.js';
 
@@ -32,6 +33,9 @@ export function handleErrors(log: Logger, methodsByPath: Readonly<Record<string,
     } catch (err) {
       if (err instanceof Problem) {
         problem = err;
+      } else if (err instanceof StorageUnavailable) {
+        problem = new Problem(503, err.error, err.error_description ?? 'try again shortly');
+        ctx.set('Retry-After', '5');
       } else {
         const status = (err as { status?: number }).status;
         const expose = (err as { expose?: boolean }).expose;

@@ -1,0 +1,143 @@
+import type { Redis, Result } from 'ioredis';
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { alreadyConsumed } from '../errors.js';
+import { retentionMs } from '../expiry.js';
+import type { OidcStorage } from '../stores.js';
+import { guarded } from './client.js';
+
+/*
+ * Layout, under the configured prefix P:
+ *   P<Model>:{<id>}            hash: payload (JSON) and, once consumed, consumed (epoch seconds)
+ *   P<Model>:uid:{<uid>}       the id of the record with this uid (Session)
+ *   P<Model>:userCode:{<code>} the id of the record with this user code (DeviceCode)
+ *   Pgrant:{<grantId>}         sorted set of "<Model>:<id>" members, scored by their expiry (ms)
+ * Every script touches one key, and the part in braces is the cluster hash tag, so the layout works on Redis
+ * Cluster. Where an operation spans keys, the order makes a crash half-way harmless: indexes are written
+ * before their record (an index entry without a record finds nothing) and removed after it.
+ */
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    oidcReplace(key: string, retentionMs: number, ...fieldsAndValues: string[]): Result<number, Context>;
+    oidcConsume(key: string, at: string): Result<number, Context>;
+    oidcIndexGrant(key: string, member: string, expiresAt: string, now: string): Result<number, Context>;
+  }
+}
+
+const SCRIPTS = {
+  // Replaces the whole record, so no field of an earlier version (a stale `consumed`) survives.
+  oidcReplace: `
+    redis.call('DEL', KEYS[1])
+    redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+    if tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+    return 1`,
+  // 1: consumed now; 0: somebody consumed it first; -1: the record is gone. Never creates a record.
+  oidcConsume: `
+    if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+    return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`,
+  // Adds a member, prunes the members that expired, and lets the index expire with its longest-lived member.
+  oidcIndexGrant: `
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+    local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+    if last == 'inf' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIREAT', KEYS[1], last) end
+    return 1`,
+} as const;
+
+class Keys {
+  constructor(private readonly prefix: string) {}
+  record = (model: string, id: string) => `${this.prefix}${model}:{${id}}`;
+  uid = (model: string, uid: string) => `${this.prefix}${model}:uid:{${uid}}`;
+  userCode = (model: string, code: string) => `${this.prefix}${model}:userCode:{${code}}`;
+  grant = (grantId: string) => `${this.prefix}grant:{${grantId}}`;
+}
+
+/** Removes one record and then its indexes (see the layout above for why in that order). */
+async function destroyRecord(redis: Redis, keys: Keys, model: string, id: string): Promise<void> {
+  const key = keys.record(model, id);
+  const raw = await redis.hget(key, 'payload');
+  await redis.del(key);
+  if (!raw) return;
+  const { uid, userCode, grantId } = JSON.parse(raw) as AdapterPayload;
+  await Promise.all([
+    uid && redis.del(keys.uid(model, uid)),
+    userCode && redis.del(keys.userCode(model, userCode)),
+    grantId && redis.zrem(keys.grant(grantId), `${model}:${id}`),
+  ]);
+}
+
+class RedisOidcAdapter implements Adapter {
+  constructor(private readonly name: string, private readonly redis: Redis, private readonly keys: Keys) {}
+
+  upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    return guarded(async () => {
+      const keepMs = retentionMs(expiresIn);
+      const { uid, userCode, grantId } = payload;
+      const pointer = (key: string) => (keepMs ? this.redis.set(key, id, 'PX', keepMs) : this.redis.set(key, id));
+      await Promise.all([
+        uid && pointer(this.keys.uid(this.name, uid)),
+        userCode && pointer(this.keys.userCode(this.name, userCode)),
+        grantId && this.redis.oidcIndexGrant(
+          this.keys.grant(grantId), `${this.name}:${id}`, keepMs ? String(Date.now() + keepMs) : '+inf', String(Date.now()),
+        ),
+      ]);
+      const fields = ['payload', JSON.stringify(payload)];
+      if (payload.consumed) fields.push('consumed', String(payload.consumed));
+      await this.redis.oidcReplace(this.keys.record(this.name, id), keepMs ?? 0, ...fields);
+    });
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return guarded(async () => {
+      const [raw, consumed] = await this.redis.hmget(this.keys.record(this.name, id), 'payload', 'consumed');
+      if (!raw) return undefined;
+      const payload = JSON.parse(raw) as AdapterPayload;
+      if (consumed) payload.consumed = Number(consumed);
+      return payload;
+    });
+  }
+
+  private findByPointer(key: string): Promise<AdapterPayload | undefined> {
+    return guarded(async () => {
+      const id = await this.redis.get(key);
+      return id ? this.find(id) : undefined;
+    });
+  }
+
+  findByUid(uid: string) {
+    return this.findByPointer(this.keys.uid(this.name, uid));
+  }
+
+  findByUserCode(userCode: string) {
+    return this.findByPointer(this.keys.userCode(this.name, userCode));
+  }
+
+  consume(id: string): Promise<void> {
+    return guarded(async () => {
+      const result = await this.redis.oidcConsume(this.keys.record(this.name, id), String(Math.floor(Date.now() / 1000)));
+      if (result !== 1) throw alreadyConsumed();
+    });
+  }
+
+  destroy(id: string): Promise<void> {
+    return guarded(() => destroyRecord(this.redis, this.keys, this.name, id));
+  }
+
+  revokeByGrantId(grantId: string): Promise<void> {
+    return guarded(async () => {
+      const index = this.keys.grant(grantId);
+      const members = await this.redis.zrange(index, '0', '-1');
+      await Promise.all(members.map((member) => {
+        const at = member.indexOf(':');
+        return destroyRecord(this.redis, this.keys, member.slice(0, at), member.slice(at + 1));
+      }));
+      await this.redis.del(index);
+    });
+  }
+}
+
+export function redisOidcStorage(redis: Redis, prefix: string): OidcStorage {
+  for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
+  const keys = new Keys(prefix);
+  return { factory: (name) => new RedisOidcAdapter(name, redis, keys), close: () => {} };
+}
