@@ -3,18 +3,24 @@ import { StorageUnavailable } from '../errors.js';
 
 /** Redis replies that mean "not now" rather than "you asked for something wrong". */
 const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY)\b/;
+/** What ioredis says when it has no usable connection (offline queue off, connection gone, timeout). */
+const NO_CONNECTION = /^(Stream isn't writeable|Connection is closed|Command timed out|connect ETIMEDOUT)/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**
- * Turns "Redis cannot be reached" (connection refused or lost, timed out, offline queue closed, a replica
- * that cannot write) into StorageUnavailable; any other error is a bug and propagates as it is.
+ * Turns "Redis cannot be reached" (connection refused or lost, timed out, retries exhausted, a replica that
+ * cannot write) into StorageUnavailable. Everything else propagates as it is: the provider's own errors (a
+ * lost consume race is invalid_grant) keep their meaning, and a bug stays a logged 500.
  */
 export function classify(err: unknown): unknown {
-  if (err instanceof StorageUnavailable) return err;
-  if (err instanceof Error) {
-    if (err.name === 'ReplyError' && !TRANSIENT_REPLY.test(err.message)) return err;
-    return new StorageUnavailable(err);
-  }
-  return err;
+  if (!(err instanceof Error) || err instanceof StorageUnavailable) return err;
+  const { name, message } = err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const outage = (name === 'ReplyError' && TRANSIENT_REPLY.test(message))
+    || name === 'MaxRetriesPerRequestError'
+    || NO_CONNECTION.test(message)
+    || (code !== undefined && NETWORK_CODES.has(code));
+  return outage ? new StorageUnavailable(err) : err;
 }
 
 /** Runs storage work, reporting an unreachable Redis as StorageUnavailable. */

@@ -97,19 +97,21 @@ class RedisOidcAdapter implements Adapter {
     });
   }
 
-  private findByPointer(key: string): Promise<AdapterPayload | undefined> {
+  /** A pointer left by an earlier version of the record (or a crash) must not find it: the record decides. */
+  private findByPointer(key: string, field: 'uid' | 'userCode', value: string): Promise<AdapterPayload | undefined> {
     return guarded(async () => {
       const id = await this.redis.get(key);
-      return id ? this.find(id) : undefined;
+      const payload = id ? await this.find(id) : undefined;
+      return payload?.[field] === value ? payload : undefined;
     });
   }
 
   findByUid(uid: string) {
-    return this.findByPointer(this.keys.uid(this.name, uid));
+    return this.findByPointer(this.keys.uid(this.name, uid), 'uid', uid);
   }
 
   findByUserCode(userCode: string) {
-    return this.findByPointer(this.keys.userCode(this.name, userCode));
+    return this.findByPointer(this.keys.userCode(this.name, userCode), 'userCode', userCode);
   }
 
   consume(id: string): Promise<void> {

@@ -1,0 +1,693 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { StorageUnavailable } from '../adapters/errors.js';
+import { EXPIRY_SLACK_MS, retentionMs } from '../adapters/expiry.js';
+import { MemoryAccountStore } from '../adapters/memory/accounts.js';
+import { memoryOidcStorage } from '../adapters/memory/oidc-adapter.js';
+import { RedisAccountStore } from '../adapters/redis/accounts.js';
+import { RedisKeyVault } from '../adapters/redis/key-material.js';
+import { redisOidcStorage } from '../adapters/redis/oidc-adapter.js';
+import type { Account, AccountStore, OidcStorage } from '../adapters/stores.js';
+import { requireRedis, uniquePrefix } from './helpers/redis.js';
+
+/**
+ * One contract, every backing: the memory and Redis oidc-provider adapters must behave alike (the provider
+ * cannot tell them apart), and so must the memory and Redis account stores. Where Redis can say more (TTLs,
+ * keys left behind) the contract also looks at the keys, through the layout documented in
+ * adapters/redis/oidc-adapter.ts.
+ */
+
+/** A nanoid-like random id. */
+const rid = () => randomBytes(15).toString('base64url');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleepUntil = (t: number) => sleep(Math.max(0, t - Date.now()));
+const epochSeconds = () => Math.floor(Date.now() / 1000);
+
+/** How long after an upsert with expiresIn=1 the record is surely gone: retention plus a margin. */
+const GONE_AFTER_MS = retentionMs(1)! + 200;
+
+async function rejection(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  expect.fail('expected a rejection, but it resolved');
+}
+
+const describeError = (err: any) => `${err?.name}: ${err?.error ?? err?.message}${err?.cause ? ` (cause: ${err.cause.name}: ${err.cause.error ?? err.cause.message})` : ''}`;
+
+function expectInvalidGrant(err: any) {
+  expect(err, describeError(err)).to.be.instanceOf(errors.InvalidGrant);
+  expect(err.error).to.equal('invalid_grant');
+  expect(err.statusCode).to.equal(400);
+}
+
+function expectStorageUnavailable(err: any) {
+  expect(err, describeError(err)).to.be.instanceOf(StorageUnavailable);
+  expect(err.error).to.equal('temporarily_unavailable');
+  expect(err.statusCode).to.equal(503);
+}
+
+/** Deletes every key under a test prefix (the suite's Redis may be a shared one). */
+async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+/** The Redis keys behind a storage, per the layout in adapters/redis/oidc-adapter.ts. */
+class RedisView {
+  constructor(readonly client: Redis, readonly prefix: string) {}
+  record = (model: string, id: string) => `${this.prefix}${model}:{${id}}`;
+  uid = (model: string, uid: string) => `${this.prefix}${model}:uid:{${uid}}`;
+  userCode = (model: string, code: string) => `${this.prefix}${model}:userCode:{${code}}`;
+  grant = (grantId: string) => `${this.prefix}grant:{${grantId}}`;
+  exists = (...keys: string[]) => this.client.exists(...keys);
+  pttl = (key: string) => this.client.pttl(key);
+}
+
+interface OidcBacking {
+  storage: OidcStorage;
+  /** Redis only: the client and key layout, for what only Redis can show. */
+  redis?: RedisView;
+  close(): Promise<void>;
+}
+
+function tokenPayload(extra: Partial<AdapterPayload> = {}): AdapterPayload {
+  const iat = epochSeconds();
+  return {
+    jti: rid(),
+    iat,
+    exp: iat + 3600,
+    accountId: `acc-${rid()}`,
+    clientId: `client-${rid()}`,
+    grantId: rid(),
+    scope: 'openid profile',
+    ...extra,
+  };
+}
+
+/** The oidc-provider adapter contract, declared once and run against each backing. */
+function contract(name: string, makeStorage: () => OidcBacking) {
+  describe(`oidc adapter contract: ${name}`, () => {
+    describe('records', () => {
+      let backing: OidcBacking;
+      const adapter = (model: string): Adapter => backing.storage.factory(model);
+      beforeEach(() => { backing = makeStorage(); });
+      afterEach(() => backing.close());
+
+      it('upsert then find round-trips the payload deeply', async () => {
+        const id = rid();
+        const payload = tokenPayload({
+          kind: 'AccessToken',
+          claims: { userinfo: { email: { essential: true }, name: null }, id_token: {} },
+          extra: {
+            nested: { list: [1, 'two', { three: [3, 3.5, -0.25] }], empty: [], emptyObject: {} },
+            flags: { yes: true, no: false },
+            zero: 0,
+            big: 2 ** 53 - 1,
+            text: 'Grüße, 世界 🌍 — "quoted" \\ back\nslash\ttab',
+          },
+          scope: '',
+          aud: ['https://api.example', 'https://other.example'],
+        });
+        const expected = structuredClone(payload);
+        await adapter('AccessToken').upsert(id, payload, 3600);
+        expect(await adapter('AccessToken').find(id)).to.deep.equal(expected);
+      });
+
+      it('find, findByUid and findByUserCode of unknown values give undefined', async () => {
+        await adapter('AccessToken').upsert(rid(), tokenPayload(), 60);
+        expect(await adapter('AccessToken').find(rid())).to.equal(undefined);
+        expect(await adapter('Session').findByUid(rid())).to.equal(undefined);
+        expect(await adapter('DeviceCode').findByUserCode(rid())).to.equal(undefined);
+      });
+
+      it('payloads are copies: mutating what was passed or what find returned changes nothing stored', async () => {
+        const id = rid();
+        const payload = tokenPayload({ extra: { list: [1, 2], inner: { n: 1 } } });
+        const expected = structuredClone(payload);
+        const at = adapter('AccessToken');
+        await at.upsert(id, payload, 60);
+
+        payload.scope = 'changed';
+        (payload.extra!.list as number[]).push(3);
+        (payload.extra!.inner as { n: number }).n = 2;
+        expect(await at.find(id)).to.deep.equal(expected);
+
+        const found = (await at.find(id))!;
+        found.accountId = 'changed';
+        (found.extra!.list as number[]).length = 0;
+        found.consumed = 1;
+        expect(await at.find(id)).to.deep.equal(expected);
+      });
+
+      it('upsert again replaces the whole record: dropped fields, and a consumed mark, are gone', async () => {
+        const ac = adapter('AuthorizationCode');
+        const [viaConsume, viaPayload] = [rid(), rid()];
+        const first = tokenPayload({ nonce: 'n-1', extra: { a: 1 } });
+        await ac.upsert(viaConsume, first, 60);
+        await ac.consume(viaConsume);
+        await ac.upsert(viaPayload, { ...first, consumed: epochSeconds() }, 60);
+
+        const second = tokenPayload({ extra: { b: 2 } });
+        delete second.scope;
+        await ac.upsert(viaConsume, second, 60);
+        await ac.upsert(viaPayload, second, 60);
+
+        for (const id of [viaConsume, viaPayload]) {
+          const found = await ac.find(id);
+          expect(found, id === viaConsume ? 'the record that was consume()d' : 'the record upserted with consumed').to.deep.equal(second);
+          // not consumed any more, so it can be consumed once again
+          await ac.consume(id);
+          expect((await ac.find(id))!.consumed).to.be.a('number');
+        }
+      });
+
+      it('models are namespaced: one id under two model names is two records', async () => {
+        const id = rid();
+        const token = tokenPayload({ kind: 'AccessToken' });
+        const code = tokenPayload({ kind: 'AuthorizationCode' });
+        await adapter('AccessToken').upsert(id, token, 60);
+        await adapter('AuthorizationCode').upsert(id, code, 60);
+        expect(await adapter('AccessToken').find(id)).to.deep.equal(token);
+        expect(await adapter('AuthorizationCode').find(id)).to.deep.equal(code);
+        expect(await adapter('RefreshToken').find(id)).to.equal(undefined);
+
+        await adapter('AuthorizationCode').consume(id);
+        expect((await adapter('AccessToken').find(id))!.consumed).to.equal(undefined);
+        await adapter('AuthorizationCode').destroy(id);
+        expect(await adapter('AuthorizationCode').find(id)).to.equal(undefined);
+        expect(await adapter('AccessToken').find(id)).to.deep.equal(token);
+      });
+
+      it('consume sets consumed (epoch seconds), visible through find, and keeps the rest', async () => {
+        const id = rid();
+        const payload = tokenPayload();
+        const ac = adapter('AuthorizationCode');
+        await ac.upsert(id, payload, 60);
+        const before = epochSeconds();
+        await ac.consume(id);
+        const after = epochSeconds();
+        const found = (await ac.find(id))!;
+        expect(found.consumed).to.be.a('number').within(before, after);
+        expect(found).to.deep.equal({ ...payload, consumed: found.consumed });
+      });
+
+      it('a second consume throws invalid_grant and leaves the first mark', async () => {
+        const id = rid();
+        const rt = adapter('RefreshToken');
+        await rt.upsert(id, tokenPayload(), 60);
+        await rt.consume(id);
+        const { consumed } = (await rt.find(id))!;
+        expectInvalidGrant(await rejection(rt.consume(id)));
+        expect((await rt.find(id))!.consumed).to.equal(consumed);
+      });
+
+      it('of 50 concurrent consume() calls on one record exactly one succeeds', async () => {
+        const id = rid();
+        await adapter('AuthorizationCode').upsert(id, tokenPayload(), 60);
+        // a fresh adapter per call, as the provider makes per request
+        const results = await Promise.allSettled(Array.from({ length: 50 }, () => adapter('AuthorizationCode').consume(id)));
+        const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
+        expect(rejected).to.have.length(49);
+        for (const r of rejected) expectInvalidGrant(r.reason);
+      });
+
+      it('consume of a missing id throws invalid_grant and leaves no record behind', async () => {
+        const id = rid();
+        const ac = adapter('AuthorizationCode');
+        expectInvalidGrant(await rejection(ac.consume(id)));
+        expect(await ac.find(id)).to.equal(undefined);
+        if (backing.redis) expect(await backing.redis.exists(backing.redis.record('AuthorizationCode', id))).to.equal(0);
+      });
+
+      it('a record upserted with consumed in its payload stays consumed', async () => {
+        const id = rid();
+        const consumed = epochSeconds() - 5;
+        const rt = adapter('RefreshToken');
+        await rt.upsert(id, tokenPayload({ consumed }), 60);
+        expect((await rt.find(id))!.consumed).to.equal(consumed);
+        expectInvalidGrant(await rejection(rt.consume(id)));
+        expect((await rt.find(id))!.consumed).to.equal(consumed);
+      });
+
+      it('findByUid finds a Session; after destroy it finds nothing (and no index is left)', async () => {
+        const [id, uid] = [rid(), rid()];
+        const session = { jti: id, uid, accountId: 'acc', loginTs: epochSeconds(), authorizations: { c1: { sid: rid(), grantId: rid() } } };
+        const sessions = adapter('Session');
+        await sessions.upsert(id, session, 600);
+        expect(await sessions.findByUid(uid)).to.deep.equal(session);
+        await sessions.destroy(id);
+        expect(await sessions.findByUid(uid)).to.equal(undefined);
+        expect(await sessions.find(id)).to.equal(undefined);
+        if (backing.redis) expect(await backing.redis.exists(backing.redis.record('Session', id), backing.redis.uid('Session', uid))).to.equal(0);
+      });
+
+      it('findByUserCode finds a DeviceCode; after destroy it finds nothing (and no index is left)', async () => {
+        const [id, userCode] = [rid(), 'WDJB-MJHT'];
+        const code = tokenPayload({ userCode, deviceInfo: { ip: '127.0.0.1', ua: 'test' }, params: { client_id: 'c1', scope: 'openid' } });
+        const codes = adapter('DeviceCode');
+        await codes.upsert(id, code, 600);
+        expect(await codes.findByUserCode(userCode)).to.deep.equal(code);
+        await codes.destroy(id);
+        expect(await codes.findByUserCode(userCode)).to.equal(undefined);
+        if (backing.redis) {
+          const r = backing.redis;
+          expect(await r.exists(r.record('DeviceCode', id), r.userCode('DeviceCode', userCode))).to.equal(0);
+        }
+      });
+
+      it('after a re-upsert of the same id with a new uid and user code, the new ones find it', async () => {
+        const id = rid();
+        await adapter('Session').upsert(id, { uid: rid(), accountId: 'a' }, 600);
+        await adapter('DeviceCode').upsert(id, tokenPayload({ userCode: 'OLD-CODE' }), 600);
+        const session = { uid: rid(), accountId: 'b' };
+        const code = tokenPayload({ userCode: 'NEW-CODE' });
+        await adapter('Session').upsert(id, session, 600);
+        await adapter('DeviceCode').upsert(id, code, 600);
+        expect(await adapter('Session').findByUid(session.uid)).to.deep.equal(session);
+        expect(await adapter('DeviceCode').findByUserCode('NEW-CODE')).to.deep.equal(code);
+      });
+
+      it('after a re-upsert of the same id with a new uid and user code, the old ones find nothing', async () => {
+        const id = rid();
+        const oldUid = rid();
+        await adapter('Session').upsert(id, { uid: oldUid, accountId: 'a' }, 600);
+        await adapter('DeviceCode').upsert(id, tokenPayload({ userCode: 'OLD-CODE' }), 600);
+        await adapter('Session').upsert(id, { uid: rid(), accountId: 'b' }, 600);
+        await adapter('DeviceCode').upsert(id, tokenPayload({ userCode: 'NEW-CODE' }), 600);
+        // Finding a record by a uid or user code it no longer has would hand out somebody else's session.
+        expect(await adapter('Session').findByUid(oldUid), 'findByUid(old uid)').to.equal(undefined);
+        expect(await adapter('DeviceCode').findByUserCode('OLD-CODE'), 'findByUserCode(old code)').to.equal(undefined);
+      });
+
+      it('destroy removes the record and nothing else; destroying an unknown id is fine', async () => {
+        const [id, other] = [rid(), rid()];
+        const at = adapter('AccessToken');
+        const otherPayload = tokenPayload();
+        await at.upsert(id, tokenPayload(), 60);
+        await at.upsert(other, otherPayload, 60);
+        await at.destroy(id);
+        expect(await at.find(id)).to.equal(undefined);
+        expect(await at.find(other)).to.deep.equal(otherPayload);
+        if (backing.redis) expect(await backing.redis.exists(backing.redis.record('AccessToken', id))).to.equal(0);
+        await at.destroy(id);
+        await at.destroy(rid());
+        expect(await at.find(other)).to.deep.equal(otherPayload);
+      });
+
+      it('revokeByGrantId removes every record of the grant, across models, with their indexes', async () => {
+        const [grantId, otherGrant] = [rid(), rid()];
+        const ids = { at: rid(), rt: rid(), ac: rid(), dc: rid() };
+        const uid = rid();
+        const userCode = `UC-${rid()}`;
+        // The adapters index uid on any model that has one; an AuthorizationCode carries it here.
+        await adapter('AccessToken').upsert(ids.at, tokenPayload({ grantId }), 3600);
+        await adapter('RefreshToken').upsert(ids.rt, tokenPayload({ grantId }), 86400);
+        await adapter('AuthorizationCode').upsert(ids.ac, tokenPayload({ grantId, uid }), 60);
+        await adapter('DeviceCode').upsert(ids.dc, tokenPayload({ grantId, userCode }), 600);
+        const survivor = tokenPayload({ grantId: otherGrant });
+        const survivorId = rid();
+        await adapter('AccessToken').upsert(survivorId, survivor, 3600);
+
+        await adapter('AccessToken').revokeByGrantId(grantId);
+
+        expect(await adapter('AccessToken').find(ids.at)).to.equal(undefined);
+        expect(await adapter('RefreshToken').find(ids.rt)).to.equal(undefined);
+        expect(await adapter('AuthorizationCode').find(ids.ac)).to.equal(undefined);
+        expect(await adapter('DeviceCode').find(ids.dc)).to.equal(undefined);
+        expect(await adapter('AuthorizationCode').findByUid(uid)).to.equal(undefined);
+        expect(await adapter('DeviceCode').findByUserCode(userCode)).to.equal(undefined);
+        expect(await adapter('AccessToken').find(survivorId)).to.deep.equal(survivor);
+        if (backing.redis) {
+          const r = backing.redis;
+          expect(await r.exists(
+            r.record('AccessToken', ids.at), r.record('RefreshToken', ids.rt), r.record('AuthorizationCode', ids.ac),
+            r.record('DeviceCode', ids.dc), r.uid('AuthorizationCode', uid), r.userCode('DeviceCode', userCode), r.grant(grantId),
+          )).to.equal(0);
+          expect(await r.exists(r.grant(otherGrant))).to.equal(1);
+        }
+      });
+
+      it('revokeByGrantId as the provider calls it (every model at once), and of an unknown grant, is fine', async () => {
+        const grantId = rid();
+        const models = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest'];
+        const ids = models.map(() => rid());
+        await Promise.all(models.map((model, i) => adapter(model).upsert(ids[i]!, tokenPayload({ grantId }), 600)));
+        await Promise.all([...models.map((model) => adapter(model).revokeByGrantId(grantId)), adapter('Grant').destroy(grantId)]);
+        for (const [i, model] of models.entries()) expect(await adapter(model).find(ids[i]!), model).to.equal(undefined);
+        await adapter('AccessToken').revokeByGrantId(rid());
+        await adapter('AccessToken').revokeByGrantId(grantId);
+        if (backing.redis) expect(await backing.redis.exists(backing.redis.grant(grantId))).to.equal(0);
+      });
+    });
+
+    describe('expiry', () => {
+      let backing: OidcBacking;
+      const adapter = (model: string): Adapter => backing.storage.factory(model);
+      /** When the records with expiresIn=1 were stored. */
+      let stored = 0;
+      const ids = { at: rid(), session: rid(), device: rid(), code: rid(), forever: rid(), foreverSession: rid(), long: rid() };
+      const uids = { short: rid(), forever: rid() };
+      const userCode = `UC-${rid()}`;
+      const grantId = rid();
+
+      // One set of records and one wait for every expiry test.
+      before(async () => {
+        backing = makeStorage();
+        const start = Date.now();
+        await Promise.all([
+          adapter('AccessToken').upsert(ids.at, tokenPayload({ grantId }), 1),
+          adapter('Session').upsert(ids.session, { uid: uids.short, accountId: 'a' }, 1),
+          adapter('DeviceCode').upsert(ids.device, tokenPayload({ userCode }), 1),
+          adapter('AuthorizationCode').upsert(ids.code, tokenPayload(), 1),
+          adapter('AccessToken').upsert(ids.forever, tokenPayload()),
+          adapter('Session').upsert(ids.foreverSession, { uid: uids.forever, accountId: 'b' }),
+          adapter('RefreshToken').upsert(ids.long, tokenPayload(), 3600),
+        ]);
+        stored = start;
+      });
+      after(() => backing?.close());
+
+      it('records are found right away (Redis: kept for expiresIn*1000 + the slack, or for good)', async () => {
+        expect(await adapter('AccessToken').find(ids.at)).to.be.an('object');
+        expect(await adapter('Session').find(ids.session)).to.be.an('object');
+        expect(await adapter('Session').findByUid(uids.short)).to.be.an('object');
+        expect(await adapter('DeviceCode').findByUserCode(userCode)).to.be.an('object');
+        expect(await adapter('AuthorizationCode').find(ids.code)).to.be.an('object');
+        if (backing.redis) {
+          const r = backing.redis;
+          const oneSecond = 1000 + EXPIRY_SLACK_MS;
+          for (const key of [r.record('AccessToken', ids.at), r.record('Session', ids.session), r.uid('Session', uids.short),
+            r.userCode('DeviceCode', userCode), r.record('AuthorizationCode', ids.code)]) {
+            expect(await r.pttl(key), key).to.be.within(oneSecond - 500, oneSecond);
+          }
+          expect(await r.pttl(r.record('RefreshToken', ids.long))).to.be.within(3_600_000 + EXPIRY_SLACK_MS - 1000, 3_600_000 + EXPIRY_SLACK_MS);
+          expect(await r.pttl(r.record('AccessToken', ids.forever))).to.equal(-1);
+          expect(await r.pttl(r.record('Session', ids.foreverSession))).to.equal(-1);
+          expect(await r.pttl(r.uid('Session', uids.forever))).to.equal(-1);
+        }
+      });
+
+      it('a record is still found after its expiresIn, within the slack', async () => {
+        await sleepUntil(stored + 1200);
+        expect(await adapter('AccessToken').find(ids.at)).to.be.an('object');
+        expect(await adapter('Session').findByUid(uids.short)).to.be.an('object');
+      });
+
+      it('records upserted with expiresIn=1 are gone after expiresIn plus the slack, with their indexes', async () => {
+        await sleepUntil(stored + GONE_AFTER_MS);
+        expect(await adapter('AccessToken').find(ids.at)).to.equal(undefined);
+        expect(await adapter('Session').find(ids.session)).to.equal(undefined);
+        expect(await adapter('Session').findByUid(uids.short)).to.equal(undefined);
+        expect(await adapter('DeviceCode').find(ids.device)).to.equal(undefined);
+        expect(await adapter('DeviceCode').findByUserCode(userCode)).to.equal(undefined);
+        expect(await adapter('AuthorizationCode').find(ids.code)).to.equal(undefined);
+        if (backing.redis) {
+          const r = backing.redis;
+          expect(await r.exists(r.record('AccessToken', ids.at), r.record('Session', ids.session), r.uid('Session', uids.short),
+            r.record('DeviceCode', ids.device), r.userCode('DeviceCode', userCode), r.grant(grantId))).to.equal(0);
+        }
+      });
+
+      it('records without expiresIn (or with a long one) are still there', async () => {
+        await sleepUntil(stored + GONE_AFTER_MS);
+        expect(await adapter('AccessToken').find(ids.forever)).to.be.an('object');
+        expect(await adapter('Session').findByUid(uids.forever)).to.include({ accountId: 'b' });
+        expect(await adapter('RefreshToken').find(ids.long)).to.be.an('object');
+      });
+
+      it('consume of an expired id throws invalid_grant and leaves no record behind', async () => {
+        await sleepUntil(stored + GONE_AFTER_MS);
+        expectInvalidGrant(await rejection(adapter('AuthorizationCode').consume(ids.code)));
+        expect(await adapter('AuthorizationCode').find(ids.code)).to.equal(undefined);
+        if (backing.redis) expect(await backing.redis.exists(backing.redis.record('AuthorizationCode', ids.code))).to.equal(0);
+      });
+    });
+  });
+}
+
+interface AccountBacking {
+  store: AccountStore;
+  redis?: { client: Redis; prefix: string };
+}
+
+function account(username: string, id = rid()): Account {
+  return { id, username, passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$${rid()}$${rid()}`, createdAt: Date.now() };
+}
+
+/** The account store contract, declared once and run against each backing. */
+function accountContract(name: string, makeStore: () => AccountBacking) {
+  describe(`account store contract: ${name}`, () => {
+    let backing: AccountBacking;
+    beforeEach(() => { backing = makeStore(); });
+    afterEach(async () => { if (backing.redis) await deleteKeys(backing.redis.client, backing.redis.prefix); });
+
+    it('create, then findByUsername (in any letter case) and findById return the account', async () => {
+      const alice = account(`Alice-${rid()}`);
+      expect(await backing.store.create(alice)).to.equal(true);
+      expect(await backing.store.findByUsername(alice.username)).to.deep.equal(alice);
+      expect(await backing.store.findByUsername(alice.username.toUpperCase())).to.deep.equal(alice);
+      expect(await backing.store.findByUsername(alice.username.toLowerCase())).to.deep.equal(alice);
+      expect(await backing.store.findById(alice.id)).to.deep.equal(alice);
+    });
+
+    it('unknown usernames and ids give undefined', async () => {
+      await backing.store.create(account('someone'));
+      expect(await backing.store.findByUsername('nobody')).to.equal(undefined);
+      expect(await backing.store.findById(rid())).to.equal(undefined);
+    });
+
+    it('returned accounts are copies', async () => {
+      const bob = account('bob');
+      await backing.store.create(bob);
+      const expected = { ...bob };
+      bob.passwordHash = 'changed';
+      (await backing.store.findById(bob.id))!.username = 'changed';
+      expect(await backing.store.findByUsername('bob')).to.deep.equal(expected);
+    });
+
+    it('create of a taken name in another letter case is refused and leaves the first account as it was', async () => {
+      const first = account('Carol');
+      const second = account('cAROL');
+      expect(await backing.store.create(first)).to.equal(true);
+      expect(await backing.store.create(second)).to.equal(false);
+      expect(await backing.store.findByUsername('carol')).to.deep.equal(first);
+      expect(await backing.store.findById(first.id)).to.deep.equal(first);
+      expect(await backing.store.findById(second.id)).to.equal(undefined);
+    });
+
+    it('of 20 concurrent creates of one username exactly one wins, and only its id resolves', async () => {
+      const attempts = Array.from({ length: 20 }, (_, i) => account(i % 2 ? 'dave' : 'DAVE'));
+      const results = await Promise.all(attempts.map((a) => backing.store.create(a)));
+      expect(results.filter(Boolean)).to.have.length(1);
+      const winner = attempts[results.indexOf(true)]!;
+      expect(await backing.store.findByUsername('Dave')).to.deep.equal(winner);
+      expect(await backing.store.findById(winner.id)).to.deep.equal(winner);
+      const losers = attempts.filter((a) => a !== winner);
+      for (const loser of losers) expect(await backing.store.findById(loser.id), loser.id).to.equal(undefined);
+      if (backing.redis) {
+        const { client, prefix } = backing.redis;
+        expect(await client.exists(...losers.map((l) => `${prefix}account-id:{${l.id}}`)), 'id pointers of the losers').to.equal(0);
+        expect(await client.exists(`${prefix}account-id:{${winner.id}}`)).to.equal(1);
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('storage adapters', () => {
+  describe('memory', () => {
+    contract('memory', () => {
+      const storage = memoryOidcStorage();
+      return { storage, close: async () => storage.close() };
+    });
+    accountContract('memory', () => ({ store: new MemoryAccountStore() }));
+  });
+
+  describe('Redis', () => {
+    const redis = requireRedis();
+    let client: Redis | undefined;
+    /**
+     * A grant with two members that expire and one that lives on (and keeps the index), stored early so that
+     * the pruning test's wait overlaps the contract's expiry wait.
+     */
+    const pruning = { prefix: uniquePrefix(), grantId: rid(), stored: 0, longLived: rid() };
+
+    before(async () => {
+      if (!redis.url) return;
+      client = new Redis(redis.url);
+      const adapter = redisOidcStorage(client, pruning.prefix).factory;
+      pruning.stored = Date.now();
+      await adapter('AccessToken').upsert(rid(), tokenPayload({ grantId: pruning.grantId }), 1);
+      await adapter('AuthorizationCode').upsert(rid(), tokenPayload({ grantId: pruning.grantId }), 1);
+      await adapter('RefreshToken').upsert(pruning.longLived, tokenPayload({ grantId: pruning.grantId }), 60);
+    });
+    after(async () => {
+      if (!client) return;
+      await deleteKeys(client, pruning.prefix);
+      await client.quit();
+    });
+
+    contract('Redis', () => {
+      const prefix = uniquePrefix();
+      const storage = redisOidcStorage(client!, prefix);
+      return {
+        storage,
+        redis: new RedisView(client!, prefix),
+        close: async () => {
+          storage.close();
+          await deleteKeys(client!, prefix);
+        },
+      };
+    });
+    accountContract('Redis', () => {
+      const prefix = uniquePrefix();
+      return { store: new RedisAccountStore(client!, prefix), redis: { client: client!, prefix } };
+    });
+
+    describe('grant indexes (Redis)', () => {
+      let view: RedisView;
+      let adapter: (model: string) => Adapter;
+      beforeEach(() => {
+        view = new RedisView(client!, uniquePrefix());
+        adapter = redisOidcStorage(client!, view.prefix).factory;
+      });
+      afterEach(() => deleteKeys(client!, view.prefix));
+
+      it('the index is a sorted set that expires with its longest-lived member', async () => {
+        const grantId = rid();
+        await adapter('RefreshToken').upsert(rid(), tokenPayload({ grantId }), 600);
+        await adapter('AccessToken').upsert(rid(), tokenPayload({ grantId }), 60);
+        await adapter('AuthorizationCode').upsert(rid(), tokenPayload({ grantId }), 10);
+        const key = view.grant(grantId);
+        expect(await client!.type(key)).to.equal('zset');
+        expect(await client!.zcard(key)).to.equal(3);
+        const longest = retentionMs(600)!;
+        expect(await view.pttl(key)).to.be.within(longest - 1000, longest);
+      });
+
+      it('members whose expiry passed are pruned when a new member is added', async () => {
+        // Two members with expiresIn=1 and one with 60 s (which keeps the index alive) were stored at the start.
+        const key = new RedisView(client!, pruning.prefix).grant(pruning.grantId);
+        await sleepUntil(pruning.stored + GONE_AFTER_MS);
+        expect(await client!.zcard(key), 'before the next member is added').to.equal(3);
+        const added = rid();
+        await redisOidcStorage(client!, pruning.prefix).factory('AccessToken').upsert(added, tokenPayload({ grantId: pruning.grantId }), 60);
+        expect((await client!.zrange(key, '0', '-1')).sort()).to.deep.equal([`AccessToken:${added}`, `RefreshToken:${pruning.longLived}`].sort());
+        expect(await client!.pttl(key)).to.be.within(retentionMs(60)! - 1000, retentionMs(60)!);
+      });
+
+      it('destroy(id) removes its member from the index', async () => {
+        const grantId = rid();
+        const [gone, kept] = [rid(), rid()];
+        await adapter('AccessToken').upsert(gone, tokenPayload({ grantId }), 60);
+        await adapter('RefreshToken').upsert(kept, tokenPayload({ grantId }), 60);
+        await adapter('AccessToken').destroy(gone);
+        expect(await client!.zrange(view.grant(grantId), '0', '-1')).to.deep.equal([`RefreshToken:${kept}`]);
+      });
+    });
+
+    describe('key vault (Redis)', () => {
+      let prefix: string;
+      beforeEach(() => { prefix = uniquePrefix(); });
+      afterEach(() => deleteKeys(client!, prefix));
+
+      it('two vaults on one prefix return the same value, even when called concurrently with different generators', async () => {
+        const a = new RedisKeyVault(client!, prefix);
+        const b = new RedisKeyVault(client!, prefix);
+        const values = await Promise.all([
+          a.loadOrCreate('cookies', () => 'from-a'),
+          b.loadOrCreate('cookies', () => 'from-b'),
+          a.loadOrCreate('jwks', () => 'jwks-a'),
+          b.loadOrCreate('jwks', () => 'jwks-b'),
+        ]);
+        expect(values[0]).to.be.oneOf(['from-a', 'from-b']);
+        expect(values[1]).to.equal(values[0]);
+        expect(values[2]).to.be.oneOf(['jwks-a', 'jwks-b']);
+        expect(values[3]).to.equal(values[2]);
+        expect(await new RedisKeyVault(client!, prefix).loadOrCreate('cookies', () => 'later')).to.equal(values[0]);
+      });
+
+      it('two vaults agree when both find nothing before either stores a value', async () => {
+        // b reads (nothing) before a stores, and stores only after a has returned its value: the worst interleaving.
+        let aDone!: () => void;
+        const gate = new Promise<void>((resolve) => { aDone = resolve; });
+        const delayedSets = new Proxy(client!, {
+          get(target, prop) {
+            if (prop === 'set') return async (...args: unknown[]) => { await gate; return (target.set as (...a: unknown[]) => unknown)(...args); };
+            const value = Reflect.get(target, prop, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+        const a = new RedisKeyVault(client!, prefix).loadOrCreate('cookies', () => 'from-a').finally(() => aDone());
+        const b = new RedisKeyVault(delayedSets, prefix).loadOrCreate('cookies', () => 'from-b');
+        expect(await a).to.equal('from-a');
+        expect(await b).to.equal('from-a');
+        expect(await client!.get(`${prefix}keys:cookies`)).to.equal('from-a');
+      });
+
+      it('the generator is not called when a value exists', async () => {
+        await new RedisKeyVault(client!, prefix).loadOrCreate('cookies', () => 'stored');
+        let calls = 0;
+        const value = await new RedisKeyVault(client!, prefix).loadOrCreate('cookies', () => { calls++; return 'fresh'; });
+        expect(value).to.equal('stored');
+        expect(calls).to.equal(0);
+      });
+    });
+  });
+
+  describe('Redis that cannot be reached', () => {
+    let client: Redis;
+    const prefix = uniquePrefix();
+    before(() => {
+      client = new Redis('redis://127.0.0.1:1', {
+        lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null,
+      });
+      client.on('error', () => { /* expected: nothing listens on port 1 */ });
+    });
+    after(() => client.disconnect());
+
+    it('the oidc adapter rejects every call with StorageUnavailable', async () => {
+      const adapter = redisOidcStorage(client, prefix).factory('AccessToken');
+      const calls: Record<string, () => Promise<unknown>> = {
+        upsert: () => adapter.upsert(rid(), tokenPayload({ uid: rid(), userCode: 'X' }), 60),
+        find: () => adapter.find(rid()),
+        findByUid: () => adapter.findByUid(rid()),
+        findByUserCode: () => adapter.findByUserCode(rid()),
+        consume: () => adapter.consume(rid()),
+        destroy: () => adapter.destroy(rid()),
+        revokeByGrantId: () => adapter.revokeByGrantId(rid()),
+      };
+      for (const [name, call] of Object.entries(calls)) {
+        const err = await rejection(call());
+        expect(err, name).to.be.instanceOf(StorageUnavailable);
+        expectStorageUnavailable(err);
+      }
+    });
+
+    it('the account store rejects every call with StorageUnavailable', async () => {
+      const store = new RedisAccountStore(client, prefix);
+      expectStorageUnavailable(await rejection(store.create(account('erin'))));
+      expectStorageUnavailable(await rejection(store.findByUsername('erin')));
+      expectStorageUnavailable(await rejection(store.findById(rid())));
+    });
+
+    it('the key vault rejects with StorageUnavailable', async () => {
+      let calls = 0;
+      const vault = new RedisKeyVault(client, prefix);
+      expectStorageUnavailable(await rejection(vault.loadOrCreate('cookies', () => { calls++; return 'x'; })));
+      expect(calls).to.equal(0);
+    });
+  });
+});
