@@ -1,9 +1,8 @@
-import { createServer } from 'node:net';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Browser } from './helpers/browser.js';
-import { hasRedisServerBinary, OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { freePort, hasRedisServerBinary, OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 import {
   authorizeCode, authorizeUrl, exchangeCode, form, json, loggedInBrowser, registerUser, tokensFor, uniqueName, type Tokens,
 } from './helpers/seed.js';
@@ -16,14 +15,6 @@ import { startTestServer, type TestServer } from './helpers/server.js';
  */
 
 const CLIENT = { client_id: 'client1', client_secret: 'secret1' };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const bearer = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } });

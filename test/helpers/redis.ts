@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
  * under CI=true, where they must run.
  */
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
