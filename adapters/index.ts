@@ -1,11 +1,15 @@
 import type { Config } from '../config/env.js';
 import type { Logger } from '../src/log.js';
 import { MemoryAccountStore } from './memory/accounts.js';
+import { MemoryConsentStore } from './memory/consents.js';
 import { MemoryKeyVault } from './memory/key-material.js';
+import { MemoryNotesStore } from './memory/notes.js';
 import { memoryOidcStorage } from './memory/oidc-adapter.js';
 import { RedisAccountStore } from './redis/accounts.js';
 import { createRedisClient, describeRedisUrl } from './redis/client.js';
+import { RedisConsentStore } from './redis/consents.js';
 import { RedisKeyVault } from './redis/key-material.js';
+import { RedisNotesStore } from './redis/notes.js';
 import { redisOidcStorage } from './redis/oidc-adapter.js';
 import type { Stores } from './stores.js';
 
@@ -13,6 +17,8 @@ function memoryStores(): Stores {
   const oidc = memoryOidcStorage();
   return {
     accounts: new MemoryAccountStore(),
+    notes: new MemoryNotesStore(),
+    consents: new MemoryConsentStore(),
     oidc,
     keys: new MemoryKeyVault(),
     description: 'in memory (REDIS_URL not set): all state is lost when the process stops',
@@ -43,6 +49,8 @@ async function redisStores(url: string, prefix: string, log: Logger): Promise<St
   await ready;
   return {
     accounts: new RedisAccountStore(redis, prefix),
+    notes: new RedisNotesStore(redis, prefix),
+    consents: new RedisConsentStore(redis, prefix),
     oidc: redisOidcStorage(redis, prefix),
     keys: new RedisKeyVault(redis, prefix),
     description: `Redis at ${where}, key prefix "${prefix}"`,

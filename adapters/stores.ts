@@ -17,6 +17,37 @@ export interface AccountStore {
   findById(id: string): Promise<Account | undefined>;
 }
 
+export interface Note {
+  id: string;
+  text: string;
+  createdAt: number;
+}
+
+/** Per-user notes, the MCP tools' data. Every call names the owner: one user never reaches another's notes. */
+export interface NotesStore {
+  /** Undefined when the user already has `limit` notes. */
+  add(accountId: string, text: string, limit: number): Promise<Note | undefined>;
+  /** Oldest first. */
+  list(accountId: string): Promise<Note[]>;
+  /** False when the user has no note with this id. */
+  delete(accountId: string, id: string): Promise<boolean>;
+}
+
+export interface Consent {
+  clientId: string;
+  grantId: string;
+  grantedAt: number;
+}
+
+/** What each user allowed each third-party client, so consent is asked once, and can be seen and taken back. */
+export interface ConsentStore {
+  remember(accountId: string, clientId: string, grantId: string): Promise<void>;
+  find(accountId: string, clientId: string): Promise<Consent | undefined>;
+  list(accountId: string): Promise<Consent[]>;
+  /** Removes and returns the consent, if there was one. */
+  forget(accountId: string, clientId: string): Promise<Consent | undefined>;
+}
+
 /** Where generated key material lives when the configuration gives none. */
 export interface KeyVault {
   /** For the start-up log. */
@@ -33,6 +64,8 @@ export interface OidcStorage {
 
 export interface Stores {
   accounts: AccountStore;
+  notes: NotesStore;
+  consents: ConsentStore;
   oidc: OidcStorage;
   keys: KeyVault;
   /** For the start-up log, e.g. "in memory ..." or "Redis at ...". */

@@ -1,7 +1,8 @@
-import type { AdapterFactory, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type AdapterFactory, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { StaticClients } from './clients.js';
 import type { Keys } from './keys.js';
-import { DEFAULT_SCOPE, OIDC_SCOPES, SCOPE_CLAIMS } from './scopes.js';
+import { isMcpResource, MCP_RESOURCE_SERVER, mcpResource } from './resource-server.js';
+import { DEFAULT_MCP_SCOPE, DEFAULT_SCOPE, OIDC_SCOPES, SCOPE_CLAIMS } from './scopes.js';
 
 /** Lifetimes in seconds. The seed promises `expires_in: 3600`. */
 export const TTL = {
@@ -14,6 +15,9 @@ export const TTL = {
   RefreshToken: 14 * 24 * 60 * 60,
 } as const;
 
+/** A rotated refresh token presented again within this many seconds is a duplicate refresh, not a theft. */
+export const REFRESH_REUSE_GRACE_SECONDS = 5;
+
 /** Every endpoint the provider serves, under /oauth/ beside the seed's own routes. */
 export const ROUTES = {
   authorization: '/oauth/authorize',
@@ -24,6 +28,8 @@ export const ROUTES = {
   introspection: '/oauth/introspect',
   end_session: '/oauth/logout',
   pushed_authorization_request: '/oauth/par',
+  // Dynamic Client Registration for MCP hosts; /oauth/register is the users' sign-up.
+  registration: '/oauth/clients',
 } as const;
 
 /** The methods each provider endpoint answers: the provider leaves any other method as a bare 404. */
@@ -36,6 +42,7 @@ export const ROUTE_METHODS: Readonly<Record<string, readonly string[]>> = {
   [ROUTES.introspection]: ['POST'],
   [ROUTES.end_session]: ['GET', 'POST'],
   [ROUTES.pushed_authorization_request]: ['POST'],
+  [ROUTES.registration]: ['POST'],
   '/.well-known/openid-configuration': ['GET'],
   '/.well-known/oauth-authorization-server': ['GET'],
 };
@@ -47,14 +54,21 @@ export interface ProviderHooks {
   renderError: NonNullable<Configuration['renderError']>;
   logoutSource: (ctx: KoaContextWithOIDC, form: string) => Promise<void>;
   postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => Promise<void>;
+  /** Checks and tidies the metadata of self-registered clients (DCR and Client ID Metadata Documents). */
+  clientMetadataPolicy: (ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>) => void;
+  /** Outbound HTTP (Client ID Metadata Documents); the provider guards it against SSRF. */
+  fetch: typeof fetch;
 }
 
-export function providerConfiguration(
-  clients: StaticClients,
-  keys: Keys,
-  adapter: AdapterFactory,
-  hooks: ProviderHooks,
-): Configuration {
+export interface ProviderParts {
+  issuer: string;
+  clients: StaticClients;
+  keys: Keys;
+  adapter: AdapterFactory;
+  hooks: ProviderHooks;
+}
+
+export function providerConfiguration({ issuer, clients, keys, adapter, hooks }: ProviderParts): Configuration {
   return {
     adapter,
     clients: clients.metadata,
@@ -75,13 +89,29 @@ export function providerConfiguration(
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
     extraParams: {
-      // The seed's authorize URL has no scope; without one the provider would refuse the request.
+      // Without a scope the provider refuses the request: the seed's URL gets the OIDC default, an MCP host
+      // that names only the resource gets the MCP scopes.
       async scope(ctx) {
-        ctx.oidc.params!.scope ||= DEFAULT_SCOPE;
+        const params = ctx.oidc.params!;
+        if (params.scope) return;
+        const resources = [params.resource].flat().filter((r): r is string => typeof r === 'string');
+        params.scope = resources.some((r) => isMcpResource(r, issuer)) ? DEFAULT_MCP_SCOPE : DEFAULT_SCOPE;
       },
     },
-    // The seed expects a refresh_token without offline_access or prompt=consent.
+    // The seed expects a refresh_token without offline_access or prompt=consent; registered hosts get one too.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Tokens for the MCP resource belong to the host, not to the browser session it was authorized in.
+    expiresWithSession: async (_ctx, code) => !(code as { resource?: unknown }).resource && !code.scopes.has('offline_access'),
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+    extraClientMetadata: { properties: ['redirect_uris', 'scope'], validator: hooks.clientMetadataPolicy },
+    // Browser-based hosts call the token, revocation and userinfo endpoints cross-origin; tokens, not cookies.
+    clientBasedCORS: () => true,
+    fetch: hooks.fetch,
     features: {
       devInteractions: { enabled: false },
       revocation: {
@@ -95,6 +125,22 @@ export function providerConfiguration(
         allowedPolicy: async (_ctx, client) => clients.resourceServers.has(client.clientId),
       },
       userinfo: { enabled: true },
+      registration: { enabled: true },
+      clientIdMetadataDocument: { enabled: true, ack: 'draft-02' },
+      resourceIndicators: {
+        enabled: true,
+        // A code carries its resource to the token endpoint; hosts need not repeat it.
+        useGrantedResource: async () => true,
+        async getResourceServerInfo(_ctx, indicator) {
+          if (!isMcpResource(indicator, issuer)) throw new errors.InvalidTarget();
+          return {
+            audience: mcpResource(issuer),
+            scope: MCP_RESOURCE_SERVER.scopes.join(' '),
+            accessTokenFormat: MCP_RESOURCE_SERVER.accessTokenFormat,
+            accessTokenTTL: MCP_RESOURCE_SERVER.accessTokenTTL,
+          };
+        },
+      },
       pushedAuthorizationRequests: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,

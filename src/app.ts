@@ -5,16 +5,19 @@ import type { Stores } from '../adapters/stores.js';
 import { staticClients } from '../config/clients.js';
 import type { Config } from '../config/env.js';
 import type { Keys } from '../config/keys.js';
-import { providerConfiguration, ROUTE_METHODS } from '../config/provider.js';
+import { providerConfiguration, REFRESH_REUSE_GRACE_SECONDS, ROUTE_METHODS, ROUTES } from '../config/provider.js';
+import { withRefreshGrace } from '../adapters/refresh-grace.js';
 import { AccountService } from './accounts/accounts.js';
 import { createPasswordHasher } from './accounts/password.js';
 import { assets } from './http/assets.js';
 import { canonicalOrigin } from './http/canonical-origin.js';
+import { cors } from './http/cors.js';
 import { handleErrors } from './http/errors.js';
 import { securityHeaders } from './http/security-headers.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { interactionRoutes } from './interactions/routes.js';
 import type { Logger } from './log.js';
+import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { findAccount } from './oauth/find-account.js';
 import { loadExistingGrant } from './oauth/first-party-grant.js';
 import { providerPages } from './oauth/provider-pages.js';
@@ -27,6 +30,8 @@ export interface AppParts {
   keys: Keys;
   log: Logger;
   stores: Stores;
+  /** Outbound HTTP; tests replace it to serve Client ID Metadata Documents without a network. */
+  outboundFetch?: typeof fetch;
 }
 
 export interface App {
@@ -35,14 +40,22 @@ export interface App {
 }
 
 /** The composition root: reading it top to bottom is the path every request takes. */
-export function buildApp({ config, issuer, keys, log, stores }: AppParts): App {
+export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fetch }: AppParts): App {
   const accounts = new AccountService(stores.accounts, createPasswordHasher());
   const clients = staticClients(config, issuer);
 
-  const provider = new Provider(issuer, providerConfiguration(clients, keys, stores.oidc.factory, {
-    findAccount: findAccount(accounts),
-    loadExistingGrant: loadExistingGrant(clients.firstParty),
-    ...providerPages,
+  const provider = new Provider(issuer, providerConfiguration({
+    issuer,
+    clients,
+    keys,
+    adapter: withRefreshGrace(stores.oidc.factory, REFRESH_REUSE_GRACE_SECONDS),
+    hooks: {
+      findAccount: findAccount(accounts),
+      loadExistingGrant: loadExistingGrant(clients.firstParty),
+      clientMetadataPolicy,
+      fetch: outboundFetch,
+      ...providerPages,
+    },
   }));
   provider.proxy = config.trustProxy;
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
@@ -52,6 +65,7 @@ export function buildApp({ config, issuer, keys, log, stores }: AppParts): App {
   koa.use(canonicalOrigin(issuer));
   koa.use(securityHeaders(issuer));
   koa.use(assets());
+  koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'] }));
 
   const seed = seedRoutes(accounts, createSignIn(provider, issuer));
   koa.use(seed.routes()).use(seed.allowedMethods());

@@ -28,7 +28,8 @@ describe('provider endpoints under /oauth/', () => {
       expect(meta.code_challenge_methods_supported).to.deep.equal(['S256']);
       expect(meta.response_types_supported).to.deep.equal(['code']);
       expect(meta.grant_types_supported).to.not.include('implicit');
-      expect(meta).to.not.have.property('registration_endpoint');
+      expect(meta.registration_endpoint).to.equal(`${server.url}/oauth/clients`);
+      expect(meta.client_id_metadata_document_supported).to.equal(true);
     });
   }
 
