@@ -1,8 +1,15 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
+/** The members of `wanted` that `granted` (a space-separated list) lacks. */
+const lacking = (granted: string, wanted: Iterable<string>) => {
+  const have = new Set(granted.split(' '));
+  return [...wanted].filter((item) => !have.has(item));
+};
+
 /**
- * First-party clients (client1) are trusted: the grant is created or widened to cover what they ask for, so
- * the provider never needs a consent step for them. Every other client keeps the library's behaviour.
+ * First-party clients (client1) are trusted: the grant is created or widened to cover what they ask for,
+ * OIDC scopes, claims and resource scopes alike, so the provider never needs a consent step for them. Every
+ * other client keeps the library's behaviour. The grant is written only when it changed.
  */
 export function loadExistingGrant(firstParty: ReadonlySet<string>) {
   return async (ctx: KoaContextWithOIDC) => {
@@ -14,14 +21,24 @@ export function loadExistingGrant(firstParty: ReadonlySet<string>) {
 
     const accountId = oidc.session!.accountId!;
     const grant = existing?.accountId === accountId ? existing : new oidc.provider.Grant({ accountId, clientId });
-    const before = `${grant.getOIDCScope()}|${grant.getOIDCClaims().join(' ')}`;
-    const scopes = [...oidc.requestParamOIDCScopes].join(' ');
-    if (scopes) grant.addOIDCScope(scopes);
-    const claims = [...oidc.requestParamClaims];
+    let changed = grant !== existing;
+
+    const scopes = lacking(grant.getOIDCScope(), oidc.requestParamOIDCScopes);
+    if (scopes.length) grant.addOIDCScope(scopes.join(' '));
+    const claims = lacking(grant.getOIDCClaims().join(' '), oidc.requestParamClaims);
     if (claims.length) grant.addOIDCClaims(claims);
-    if (grant !== existing || before !== `${grant.getOIDCScope()}|${grant.getOIDCClaims().join(' ')}`) {
-      await grant.save();
+    changed ||= scopes.length > 0 || claims.length > 0;
+
+    for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
+      const wanted = [...oidc.requestParamScopes].filter((scope) => server.scopes.has(scope));
+      const missing = lacking(grant.getResourceScope(indicator), wanted);
+      if (missing.length) {
+        grant.addResourceScope(indicator, missing.join(' '));
+        changed = true;
+      }
     }
+
+    if (changed) await grant.save();
     return grant;
   };
 }
