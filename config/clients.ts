@@ -1,6 +1,9 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { Config } from './env.js';
 
+/** The command-line client's id: public (PKCE, no secret), first-party, pre-registered. */
+export const CLI_CLIENT_ID = 'mcp-cli';
+
 /** Clients known before the server starts. First-party clients are trusted: they never see a consent page. */
 export interface StaticClients {
   metadata: ClientMetadata[];
@@ -20,6 +23,17 @@ export function staticClients(config: Config, issuer: string): StaticClients {
     // client_secret_post is accepted for such clients too: oidc-provider treats basic and post as one method.
     token_endpoint_auth_method: 'client_secret_basic',
   };
+  // A native app (RFC 8252): any port on the loopback redirect, or the server's own /callback page for
+  // manual code entry, as the seed's command-line flow does.
+  const cli: ClientMetadata = {
+    client_id: CLI_CLIENT_ID,
+    client_name: 'mcp-oauth command line',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: ['http://127.0.0.1/callback', `${issuer}/callback`],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+  };
   const resourceServers: ClientMetadata[] = config.resourceServers.map(({ clientId, secret }) => ({
     client_id: clientId,
     client_secret: secret,
@@ -29,8 +43,8 @@ export function staticClients(config: Config, issuer: string): StaticClients {
     token_endpoint_auth_method: 'client_secret_basic',
   }));
   return {
-    metadata: [client1, ...resourceServers],
-    firstParty: new Set(['client1']),
+    metadata: [client1, cli, ...resourceServers],
+    firstParty: new Set(['client1', CLI_CLIENT_ID]),
     resourceServers: new Set(config.resourceServers.map((rs) => rs.clientId)),
   };
 }

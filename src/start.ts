@@ -23,7 +23,12 @@ const starting: RequestListener = (_req, res) => {
  * Listens first, so that an unset ISSUER can name the port actually bound (PORT=0 in tests), and so that a
  * server waiting for its Redis answers 503 rather than refusing connections.
  */
-export async function start(config: Config, log: Logger): Promise<Running> {
+export interface StartOptions {
+  /** Outbound HTTP for the provider (Client ID Metadata Documents); the global fetch unless replaced. */
+  outboundFetch?: typeof fetch;
+}
+
+export async function start(config: Config, log: Logger, { outboundFetch }: StartOptions = {}): Promise<Running> {
   const server = createServer(starting);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -43,7 +48,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     if (config.redis) log.info(message);
     else log.warn(message);
   }
-  const app = buildApp({ config, issuer, keys, log, stores });
+  const app = buildApp({ config, issuer, keys, log, stores, outboundFetch });
   server.off('request', starting);
   server.on('request', app.koa.callback());
 

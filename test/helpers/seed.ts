@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { expect } from 'chai';
 import { Browser } from './browser.js';
@@ -107,6 +108,12 @@ export async function exchangeCode(base: string, code: string, extra: Record<str
     client_secret: 'secret1',
     ...extra,
   }));
+}
+
+/** A PKCE S256 verifier and its challenge (RFC 7636). */
+export function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
 export interface Tokens {

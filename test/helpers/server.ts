@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/env.js';
 import { createLogger } from '../../src/log.js';
-import { start, type Running } from '../../src/start.js';
+import { start, type Running, type StartOptions } from '../../src/start.js';
 
 export interface TestServer {
   /** The issuer, e.g. http://localhost:54321 */
@@ -10,9 +10,9 @@ export interface TestServer {
 }
 
 /** The real server, in this process, on an ephemeral port, configured from env-style variables. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env });
-  const running = await start(config, createLogger(config.logLevel));
+  const running = await start(config, createLogger(config.logLevel), options);
   return { url: running.issuer, running, close: () => running.close() };
 }
 
@@ -27,10 +27,10 @@ export interface UsedTestServer {
  * Starts a test server before the tests of the enclosing `describe` and closes it after them: registers the mocha
  * hooks and returns an object whose `server` and `url` can be read from hooks and tests registered after this call.
  */
-export function useTestServer(env: Record<string, string> = {}): UsedTestServer {
+export function useTestServer(env: Record<string, string> = {}, options: StartOptions = {}): UsedTestServer {
   let started: TestServer | undefined;
   before(async () => {
-    started = await startTestServer(env);
+    started = await startTestServer(env, options);
   });
   after(async () => {
     await started?.close();
