@@ -31,7 +31,7 @@ export function staticClients(config: Config, issuer: string): StaticClients {
     application_type: 'native',
     token_endpoint_auth_method: 'none',
     redirect_uris: ['http://127.0.0.1/callback', `${issuer}/callback`],
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],
   };
   const resourceServers: ClientMetadata[] = config.resourceServers.map(({ clientId, secret }) => ({

@@ -1,4 +1,4 @@
-import { errors, type AdapterFactory, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type AdapterFactory, type Configuration, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
 import type { StaticClients } from './clients.js';
 import type { Keys } from './keys.js';
 import { isMcpResource, MCP_RESOURCE_SERVER, mcpResource } from './resource-server.js';
@@ -30,6 +30,9 @@ export const ROUTES = {
   pushed_authorization_request: '/oauth/par',
   // Dynamic Client Registration for MCP hosts; /oauth/register is the users' sign-up.
   registration: '/oauth/clients',
+  // The device authorization grant (RFC 8628), for the command-line client on machines without a browser.
+  device_authorization: '/oauth/device/auth',
+  code_verification: '/oauth/device',
 } as const;
 
 /** The methods each provider endpoint answers: the provider leaves any other method as a bare 404. */
@@ -43,6 +46,8 @@ export const ROUTE_METHODS: Readonly<Record<string, readonly string[]>> = {
   [ROUTES.end_session]: ['GET', 'POST'],
   [ROUTES.pushed_authorization_request]: ['POST'],
   [ROUTES.registration]: ['POST'],
+  [ROUTES.device_authorization]: ['POST'],
+  [ROUTES.code_verification]: ['GET', 'POST'],
   '/.well-known/openid-configuration': ['GET'],
   '/.well-known/oauth-authorization-server': ['GET'],
 };
@@ -54,6 +59,9 @@ export interface ProviderHooks {
   renderError: NonNullable<Configuration['renderError']>;
   logoutSource: (ctx: KoaContextWithOIDC, form: string) => Promise<void>;
   postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => Promise<void>;
+  userCodeInputSource: (ctx: KoaContextWithOIDC, form: string, out?: ErrorOut, err?: Error) => Promise<void>;
+  userCodeConfirmSource: (ctx: KoaContextWithOIDC, form: string, client: unknown, deviceInfo: unknown, userCode: string) => Promise<void>;
+  deviceSuccessSource: (ctx: KoaContextWithOIDC) => Promise<void>;
   /** Checks and tidies the metadata of self-registered clients (DCR and Client ID Metadata Documents). */
   clientMetadataPolicy: (ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>) => void;
   /** Outbound HTTP (Client ID Metadata Documents); the provider guards it against SSRF. */
@@ -126,6 +134,15 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
       },
       userinfo: { enabled: true },
       registration: { enabled: true },
+      deviceFlow: {
+        enabled: true,
+        // Letters that cannot be mistaken for each other or spell words; typed on another device.
+        charset: 'base-20',
+        mask: '****-****',
+        userCodeInputSource: hooks.userCodeInputSource,
+        userCodeConfirmSource: hooks.userCodeConfirmSource,
+        successSource: hooks.deviceSuccessSource,
+      },
       clientIdMetadataDocument: { enabled: true, ack: 'draft-02' },
       resourceIndicators: {
         enabled: true,

@@ -48,7 +48,7 @@ export class Browser {
     const form = [...html.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)]
       .find((m) => m[1]!.includes(actionContains));
     if (!form) throw new Error(`no form with an action containing ${actionContains}`);
-    const hidden = Object.fromEntries([...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)]
+    const hidden = Object.fromEntries([...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\s*\/?>/g)]
       .map((m) => [m[1]!, decodeEntities(m[2]!)]));
     return this.follow(decodeEntities(form[1]!), {
       method: 'POST',
