@@ -2,12 +2,14 @@ import type { Config } from '../config/env.js';
 import type { Logger } from '../src/log.js';
 import { MemoryAccountStore } from './memory/accounts.js';
 import { MemoryConsentStore } from './memory/consents.js';
+import { MemoryInvalidationBus } from './memory/invalidations.js';
 import { MemoryKeyVault } from './memory/key-material.js';
 import { MemoryNotesStore } from './memory/notes.js';
 import { memoryOidcStorage } from './memory/oidc-adapter.js';
 import { RedisAccountStore } from './redis/accounts.js';
 import { createRedisClient, describeRedisUrl } from './redis/client.js';
 import { RedisConsentStore } from './redis/consents.js';
+import { RedisInvalidationBus } from './redis/invalidations.js';
 import { RedisKeyVault } from './redis/key-material.js';
 import { RedisNotesStore } from './redis/notes.js';
 import { redisOidcStorage } from './redis/oidc-adapter.js';
@@ -19,9 +21,11 @@ function memoryStores(): Stores {
     accounts: new MemoryAccountStore(),
     notes: new MemoryNotesStore(),
     consents: new MemoryConsentStore(),
+    invalidations: new MemoryInvalidationBus(),
     oidc,
     keys: new MemoryKeyVault(),
     description: 'in memory (REDIS_URL not set): all state is lost when the process stops',
+    ping: async () => true,
     close: async () => oidc.close(),
   };
 }
@@ -47,14 +51,19 @@ async function redisStores(url: string, prefix: string, log: Logger): Promise<St
   const ready = new Promise<void>((resolve) => redis.once('ready', resolve));
   redis.connect().catch(() => { /* the 'error' handler reports it; the client keeps retrying */ });
   await ready;
+  const invalidations = new RedisInvalidationBus(redis, prefix);
+  await invalidations.start();
   return {
     accounts: new RedisAccountStore(redis, prefix),
     notes: new RedisNotesStore(redis, prefix),
     consents: new RedisConsentStore(redis, prefix),
+    invalidations,
     oidc: redisOidcStorage(redis, prefix),
     keys: new RedisKeyVault(redis, prefix),
     description: `Redis at ${where}, key prefix "${prefix}"`,
+    ping: async () => (await redis.ping()) === 'PONG',
     close: async () => {
+      invalidations.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -1,4 +1,5 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { ForwardingAdapter } from './forwarding.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -8,45 +9,27 @@ const now = () => Math.floor(Date.now() / 1000);
  * revokes the grant and forces a new login. Within `graceSeconds` of the first use, the token still looks
  * unused and a second consume succeeds; after that, reuse is reported (and the provider revokes the grant).
  */
-class RefreshGraceAdapter implements Adapter {
-  constructor(private readonly inner: Adapter, private readonly graceSeconds: number) {}
+class RefreshGraceAdapter extends ForwardingAdapter {
+  constructor(inner: Adapter, private readonly graceSeconds: number) {
+    super(inner);
+  }
 
   private withinGrace(payload: AdapterPayload | undefined | void): boolean {
     return typeof payload?.consumed === 'number' && now() - payload.consumed <= this.graceSeconds;
   }
 
-  async find(id: string) {
+  override async find(id: string) {
     const payload = await this.inner.find(id);
     if (payload && this.withinGrace(payload)) delete payload.consumed;
     return payload;
   }
 
-  async consume(id: string) {
+  override async consume(id: string) {
     try {
       await this.inner.consume(id);
     } catch (err) {
       if (!this.withinGrace(await this.inner.find(id))) throw err;
     }
-  }
-
-  upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
-    return this.inner.upsert(id, payload, expiresIn);
-  }
-
-  findByUid(uid: string) {
-    return this.inner.findByUid(uid);
-  }
-
-  findByUserCode(userCode: string) {
-    return this.inner.findByUserCode(userCode);
-  }
-
-  destroy(id: string) {
-    return this.inner.destroy(id);
-  }
-
-  revokeByGrantId(grantId: string) {
-    return this.inner.revokeByGrantId(grantId);
   }
 }
 

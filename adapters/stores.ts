@@ -48,6 +48,19 @@ export interface ConsentStore {
   forget(accountId: string, clientId: string): Promise<Consent | undefined>;
 }
 
+/** Something that made cached authorizations stale: a token destroyed, or a whole grant revoked. */
+export type Invalidation = { token: string } | { grant: string };
+
+/**
+ * Tells every instance (in Redis mode: every process on this Redis, through pub/sub) what was revoked, so
+ * caches drop it within milliseconds. `onReset` fires when messages may have been missed (a reconnect):
+ * listeners must then forget everything.
+ */
+export interface InvalidationBus {
+  publish(invalidation: Invalidation): Promise<void>;
+  subscribe(listener: (invalidation: Invalidation) => void, onReset: () => void): void;
+}
+
 /** Where generated key material lives when the configuration gives none. */
 export interface KeyVault {
   /** For the start-up log. */
@@ -66,10 +79,13 @@ export interface Stores {
   accounts: AccountStore;
   notes: NotesStore;
   consents: ConsentStore;
+  invalidations: InvalidationBus;
   oidc: OidcStorage;
   keys: KeyVault;
   /** For the start-up log, e.g. "in memory ..." or "Redis at ...". */
   description: string;
+  /** True when storage answers (readiness). */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -25,6 +25,8 @@ export interface Config {
   jwks: { keys: Record<string, unknown>[] } | undefined;
   /** Unset: everything in memory. */
   redis: { url: string; prefix: string } | undefined;
+  /** Who may call /mcp besides the issuer's own origin and host (DNS-rebinding protection). */
+  mcp: { allowedOrigins: string[]; allowedHosts: string[] };
   /** True when the process runs on any development default (see productionProblems). */
   usesDevDefaults: { client1Secret: boolean; cookieKeys: boolean; jwks: boolean };
 }
@@ -49,6 +51,19 @@ const httpUrl = z.string().refine((v) => {
   return !!u && (u.protocol === 'http:' || u.protocol === 'https:') && !u.hash;
 }, { error: 'must be an absolute http(s) URL without a fragment', abort: true });
 
+/** A browser origin: scheme, host and port, nothing else (a trailing slash is tolerated and dropped). */
+const origin = z.string().refine((v) => {
+  const u = parseUrl(v);
+  return !!u && (u.protocol === 'http:' || u.protocol === 'https:') && u.pathname === '/' && !u.search && !u.hash
+    && !u.username && !u.password;
+}, { error: 'entries must be origins such as https://app.example.com (scheme, host and optional port only)', abort: true })
+  .transform((v) => new URL(v).origin);
+
+/** A Host header value: a host name or IP literal and an optional port; compared without regard to case. */
+const hostHeader = z.string()
+  .regex(/^([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?$/i, 'entries must be hosts such as mcp.example.com or localhost:3000')
+  .transform((v) => v.toLowerCase());
+
 const schema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
@@ -57,6 +72,8 @@ const schema = z.object({
   ISSUER: httpUrl
     .refine((v) => !parseUrl(v)?.search, { error: 'must not have a query string' })
     .refine((v) => !v.endsWith('/'), { error: 'must not end with a slash' })
+    // The well-known metadata URLs (RFC 8414, RFC 9728) go between the host and any path: keep it at the root.
+    .refine((v) => parseUrl(v)?.pathname === '/', { error: 'must be an origin without a path, e.g. https://auth.example.com' })
     .optional(),
   TRUST_PROXY: boolean.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -83,6 +100,8 @@ const schema = z.object({
   }).optional(),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 characters of letters, digits, "_", ":", "." or "-"')
     .default('mcp-oauth:'),
+  MCP_ALLOWED_ORIGINS: z.string().transform(commaList).pipe(z.array(origin)).default([]),
+  MCP_ALLOWED_HOSTS: z.string().transform(commaList).pipe(z.array(hostHeader)).default([]),
 });
 
 function parseJwks(text: string, source: string): Config['jwks'] {
@@ -161,6 +180,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     cookieKeys: env.COOKIE_KEYS,
     jwks,
     redis: env.REDIS_URL ? { url: env.REDIS_URL, prefix: env.REDIS_PREFIX } : undefined,
+    mcp: { allowedOrigins: env.MCP_ALLOWED_ORIGINS, allowedHosts: env.MCP_ALLOWED_HOSTS },
     // Generated keys are a development default only where nothing keeps them: with Redis they are shared and kept.
     usesDevDefaults: {
       client1Secret: !env.CLIENT1_SECRET,

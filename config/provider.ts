@@ -108,8 +108,11 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
     },
     // The seed expects a refresh_token without offline_access or prompt=consent; registered hosts get one too.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    // Tokens for the MCP resource belong to the host, not to the browser session it was authorized in.
-    expiresWithSession: async (_ctx, code) => !(code as { resource?: unknown }).resource && !code.scopes.has('offline_access'),
+    // Only a first-party client's OpenID tokens end with the browser session. Tokens for the MCP resource
+    // belong to the host, and a third-party app's rest on a consent remembered across browsers: signing out
+    // in one browser must not cut them off everywhere.
+    expiresWithSession: async (ctx, code) => clients.firstParty.has(ctx.oidc.client!.clientId)
+      && !(code as { resource?: unknown }).resource && !code.scopes.has('offline_access'),
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],

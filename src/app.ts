@@ -6,9 +6,13 @@ import { staticClients } from '../config/clients.js';
 import type { Config } from '../config/env.js';
 import type { Keys } from '../config/keys.js';
 import { providerConfiguration, REFRESH_REUSE_GRACE_SECONDS, ROUTE_METHODS, ROUTES } from '../config/provider.js';
+import { withInvalidation } from '../adapters/invalidating.js';
 import { withRefreshGrace } from '../adapters/refresh-grace.js';
 import { AccountService } from './accounts/accounts.js';
 import { createPasswordHasher } from './accounts/password.js';
+import { ConnectedApps } from './connected-apps/connected-apps.js';
+import { AccountFormTokens } from './connected-apps/form-tokens.js';
+import { connectedAppsRoutes } from './connected-apps/routes.js';
 import { assets } from './http/assets.js';
 import { canonicalOrigin } from './http/canonical-origin.js';
 import { cors } from './http/cors.js';
@@ -17,9 +21,10 @@ import { securityHeaders } from './http/security-headers.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { interactionRoutes } from './interactions/routes.js';
 import type { Logger } from './log.js';
+import { mcpRoutes } from './mcp/routes.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { findAccount } from './oauth/find-account.js';
-import { loadExistingGrant } from './oauth/first-party-grant.js';
+import { loadExistingGrant } from './oauth/existing-grant.js';
 import { providerPages } from './oauth/provider-pages.js';
 import { seedRoutes } from './oauth/routes.js';
 import { createSignIn } from './oauth/sign-in.js';
@@ -48,10 +53,10 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
     issuer,
     clients,
     keys,
-    adapter: withRefreshGrace(stores.oidc.factory, REFRESH_REUSE_GRACE_SECONDS),
+    adapter: withInvalidation(withRefreshGrace(stores.oidc.factory, REFRESH_REUSE_GRACE_SECONDS), stores.invalidations),
     hooks: {
       findAccount: findAccount(accounts),
-      loadExistingGrant: loadExistingGrant(clients.firstParty),
+      loadExistingGrant: loadExistingGrant(clients.firstParty, stores.consents),
       clientMetadataPolicy,
       fetch: outboundFetch,
       ...providerPages,
@@ -67,11 +72,19 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   koa.use(assets());
   koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'] }));
 
-  const seed = seedRoutes(accounts, createSignIn(provider, issuer));
+  const signIn = createSignIn(provider, issuer);
+  const seed = seedRoutes(accounts, signIn);
   koa.use(seed.routes()).use(seed.allowedMethods());
 
-  const interactions = interactionRoutes(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!), clients.firstParty);
+  const interactions = interactionRoutes(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!), clients.firstParty, stores.consents);
   koa.use(interactions.routes()).use(interactions.allowedMethods());
+
+  const connectedApps = connectedAppsRoutes(provider, accounts, signIn, new ConnectedApps(provider, stores.consents),
+    new AccountFormTokens(keys.cookieKeys[0]!, issuer));
+  koa.use(connectedApps.routes()).use(connectedApps.allowedMethods());
+
+  // The MCP resource server: its protected resource metadata, and /mcp behind the bearer and scope checks.
+  koa.use(mcpRoutes({ config, issuer, provider, stores, log }).routes());
 
   // The provider serves /oauth/authorize, /oauth/token, ... and discovery; unknown paths fall through.
   koa.use(mount(provider));

@@ -3,6 +3,8 @@ import { ConfigError, loadConfig } from '../config/env.js';
 import { createLogger } from './log.js';
 import { start } from './start.js';
 
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /** Entry point: configuration → app → listen, and a clean stop on SIGTERM / SIGINT. */
 async function main() {
   loadDotenv({ quiet: true });
@@ -29,9 +31,15 @@ async function main() {
   }
   log.info(`listening on ${config.host}:${(running.server.address() as { port: number }).port}, issuer ${running.issuer}`);
 
+  // Stop accepting, let in-flight requests finish (bounded), close storage, exit.
   const stop = async (signal: string) => {
     log.info(`${signal}: shutting down`);
+    const force = setTimeout(() => {
+      log.warn(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing their connections`);
+      running.server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS).unref();
     await running.close();
+    clearTimeout(force);
     process.exit(0);
   };
   process.once('SIGTERM', stop);

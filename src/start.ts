@@ -13,10 +13,14 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** Until storage is reachable and the app is built, every request gets a 503 in OAuth's format. */
-const starting: RequestListener = (_req, res) => {
-  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5', 'cache-control': 'no-store' });
-  res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'the server is starting' }));
+/**
+ * Until storage is reachable and the app is built, every request gets a 503 in OAuth's format, except the
+ * liveness probe: the process is up, it is only not ready.
+ */
+const starting: RequestListener = (req, res) => {
+  const live = req.url === '/healthz';
+  res.writeHead(live ? 200 : 503, { 'content-type': 'application/json', 'retry-after': '5', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(live ? { status: 'ok' } : { error: 'temporarily_unavailable', error_description: 'the server is starting' }));
 };
 
 /**

@@ -58,6 +58,7 @@ describe('configuration from the environment', () => {
     ['ISSUER', 'http://localhost:3000/', /slash/],
     ['ISSUER', 'http://localhost:3000?x=1', /query/],
     ['ISSUER', 'not a url', /URL/],
+    ['ISSUER', 'https://auth.example.com/tenant', /without a path/],
     ['CLIENT1_SECRET', 'short', /at least 8/],
     ['CLIENT1_REDIRECT_URIS', 'javascript:alert(1)', /URL/],
     ['COOKIE_KEYS', 'too-short', /at least 32/],

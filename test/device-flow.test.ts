@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Browser, decodeEntities } from './helpers/browser.js';
+import { enterDeviceCode } from './helpers/device.js';
 import { form, loggedInBrowser, registerUser, type Tokens } from './helpers/seed.js';
 import { useTestServer } from './helpers/server.js';
 
@@ -25,18 +26,6 @@ describe('the device authorization grant', () => {
   };
   const poll = (deviceCode: string) => fetch(`${server.url}/oauth/token`, form({ grant_type: DEVICE_GRANT, device_code: deviceCode, client_id: 'mcp-cli' }));
 
-  /** A signed-in user types the code on the device page and confirms; returns the last page. */
-  async function enterCode(browser: Browser, userCode: string, confirm: 'continue' | 'cancel' = 'continue') {
-    const { res } = await browser.follow('/oauth/device');
-    const page = await res.text();
-    expect(page).to.include('name="user_code"');
-    const entered = await browser.submit(page, '/oauth/device', { user_code: userCode });
-    const confirmPage = await entered.res.text();
-    if (entered.res.status !== 200 || !confirmPage.includes('op.deviceConfirmForm')) return { status: entered.res.status, html: confirmPage };
-    const done = await browser.submit(confirmPage, '/oauth/device', confirm === 'cancel' ? { abort: 'yes' } : {});
-    return { status: done.res.status, html: await done.res.text() };
-  }
-
   it('starts with a user code, a verification URI on this server, and a polling interval', async () => {
     const device = await startDevice();
     expect(device.user_code).to.match(/^[A-Z]{4}-[A-Z]{4}$/);
@@ -52,7 +41,7 @@ describe('the device authorization grant', () => {
   it('a signed-in user enters the code and confirms; the device then gets tokens for the MCP resource', async () => {
     const device = await startDevice({ resource: `${server.url}/mcp` });
     const { browser } = await loggedInBrowser(server.url);
-    const done = await enterCode(browser, device.user_code);
+    const done = await enterDeviceCode(browser, device.user_code);
     expect(done.status).to.equal(200);
     expect(done.html).to.include('Device connected').and.include('mcp-oauth command line');
     const res = await poll(device.device_code);
@@ -78,7 +67,7 @@ describe('the device authorization grant', () => {
 
   it('a wrong code shows the form again with a readable error, escaped', async () => {
     const { browser } = await loggedInBrowser(server.url);
-    const done = await enterCode(browser, '<b>WXYZ</b>');
+    const done = await enterDeviceCode(browser, '<b>WXYZ</b>');
     expect(done.html).to.include('That code is not right');
     expect(done.html).to.not.include('<b>WXYZ</b>');
     expect(decodeEntities(done.html)).to.include('<b>WXYZ</b>');
@@ -87,7 +76,7 @@ describe('the device authorization grant', () => {
   it('cancelling on the confirm page tells the polling device access_denied', async () => {
     const device = await startDevice();
     const { browser } = await loggedInBrowser(server.url);
-    const done = await enterCode(browser, device.user_code, 'cancel');
+    const done = await enterDeviceCode(browser, device.user_code, 'cancel');
     expect(done.html).to.include('cancelled');
     const res = await poll(device.device_code);
     expect(res.status).to.equal(400);
@@ -97,7 +86,7 @@ describe('the device authorization grant', () => {
   it('a device code works once', async () => {
     const device = await startDevice();
     const { browser } = await loggedInBrowser(server.url);
-    await enterCode(browser, device.user_code);
+    await enterDeviceCode(browser, device.user_code);
     expect((await poll(device.device_code)).status).to.equal(200);
     const again = await poll(device.device_code);
     expect(again.status).to.equal(400);

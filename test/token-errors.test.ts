@@ -28,7 +28,12 @@ describe('POST /oauth/token with bad input', () => {
       expect(body.error_description).to.include('grant_type');
     });
 
-    for (const grantType of ['password', 'client_credentials', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code', 'nonsense']) {
+    it('the device_code grant, which only the CLI client may use → 400 invalid_request', async () => {
+      const body = await expectOAuthError(await token({ ...client, grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'x' }), 400, 'invalid_request');
+      expect(body.error_description).to.equal('requested grant type is not allowed for this client');
+    });
+
+    for (const grantType of ['password', 'client_credentials', 'implicit', 'nonsense']) {
       it(`${grantType} → 400 unsupported_grant_type`, async () => {
         await expectOAuthError(await token({ ...client, grant_type: grantType, username: 'a', password: 'b' }), 400, 'unsupported_grant_type');
       });

@@ -1,6 +1,10 @@
 import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { describeScope } from '../../config/scopes.js';
 import { PASSWORD_RULE, USERNAME_RULE } from '../accounts/rules.js';
 import { sendPage } from '../http/render.js';
+import { clientName } from '../oauth/client-name.js';
+import { consentRequest } from './consent.js';
 import type { CsrfTokens } from './csrf.js';
 import type { InteractionDetails } from './guards.js';
 
@@ -10,35 +14,63 @@ export interface FormPage {
   status?: number;
 }
 
-/** Draws the login and registration pages of one interaction. */
+/** Who asks, as the consent page names them. */
+export interface ConsentParties {
+  /** The client's own name for itself (attacker-controlled: DCR is open), else its id. */
+  clientName: string;
+  /** The signed-in user's. */
+  username: string;
+}
+
+/** Where the browser goes back to: the host of the redirect URI, which a client cannot fake as it can its name. */
+const redirectHost = (interaction: InteractionDetails) => {
+  const uri = String(interaction.params.redirect_uri ?? '');
+  return URL.canParse(uri) ? new URL(uri).host : uri;
+};
+
+/** Draws the login, registration and consent pages of one interaction. */
 export class InteractionPages {
-  constructor(private readonly csrf: CsrfTokens) {}
+  constructor(private readonly csrf: CsrfTokens, private readonly provider: Provider) {}
 
   private common(interaction: InteractionDetails) {
-    return {
-      uid: interaction.uid,
-      csrf: this.csrf.issue(interaction.uid),
-      client: String(interaction.params.client_id ?? ''),
-    };
+    return { uid: interaction.uid, csrf: this.csrf.issue(interaction.uid) };
   }
 
-  login(ctx: Context, interaction: InteractionDetails, page: FormPage = {}) {
+  /** Sign-in pages name the app a person is signing in to by its name, not by its random id. */
+  private async signInPage(interaction: InteractionDetails) {
+    return { ...this.common(interaction), client: await clientName(this.provider, String(interaction.params.client_id ?? '')) };
+  }
+
+  async login(ctx: Context, interaction: InteractionDetails, page: FormPage = {}) {
     return sendPage(ctx, 'login', {
       title: 'Sign in',
-      ...this.common(interaction),
+      ...await this.signInPage(interaction),
       username: page.username ?? '',
       error: page.error ?? '',
     }, page.status);
   }
 
-  register(ctx: Context, interaction: InteractionDetails, page: FormPage = {}) {
+  async register(ctx: Context, interaction: InteractionDetails, page: FormPage = {}) {
     return sendPage(ctx, 'register', {
       title: 'Create an account',
-      ...this.common(interaction),
+      ...await this.signInPage(interaction),
       username: page.username ?? '',
       error: page.error ?? '',
       usernameRule: USERNAME_RULE,
       passwordRule: PASSWORD_RULE,
     }, page.status);
+  }
+
+  consent(ctx: Context, interaction: InteractionDetails, parties: ConsentParties) {
+    const { scopes, claims } = consentRequest(interaction);
+    return sendPage(ctx, 'consent', {
+      title: 'Allow access?',
+      ...this.common(interaction),
+      client: String(interaction.params.client_id ?? ''),
+      ...parties,
+      redirectHost: redirectHost(interaction),
+      scopes: scopes.map((scope) => ({ scope, description: describeScope(scope) })),
+      claims,
+    });
   }
 }

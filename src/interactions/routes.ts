@@ -2,27 +2,38 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
+import type { ConsentStore } from '../../adapters/stores.js';
 import type { AccountService } from '../accounts/accounts.js';
-import { LoginCredentials, NewCredentials } from '../accounts/rules.js';
+import { checkSignInForm } from '../accounts/credentials-form.js';
+import { NewCredentials } from '../accounts/rules.js';
 import { readForm } from '../http/body.js';
 import { htmlErrors } from '../http/errors.js';
 import { Problem } from '../http/problem.js';
+import { clientName } from '../oauth/client-name.js';
 import { grantConsent } from './consent.js';
-import type { CsrfTokens } from './csrf.js';
+import { formExpired, type CsrfTokens } from './csrf.js';
 import { loadInteraction, sameOriginPost, type InteractionState } from './guards.js';
 import { InteractionPages } from './pages.js';
 
+/** Why a form of one step cannot be used while the interaction waits for another. */
+const WRONG_STEP = {
+  login: 'You are already signed in. Go back to the application and start again.',
+  consent: 'This page is out of date. Go back to the application and start again.',
+} as const;
+
 /**
  * The browser side of the provider's interactions: /interaction/:uid shows the login page (with a link to
- * registration); the forms post back here, and a finished step hands the browser back to /oauth/authorize.
+ * registration) or, for a client that is not first-party, the consent page; the forms post back here, and a
+ * finished step hands the browser back to /oauth/authorize.
  */
 export function interactionRoutes(
   provider: Provider,
   accounts: AccountService,
   csrf: CsrfTokens,
   firstParty: ReadonlySet<string>,
+  consents: ConsentStore,
 ): Router {
-  const pages = new InteractionPages(csrf);
+  const pages = new InteractionPages(csrf, provider);
   const router = new Router({ prefix: '/interaction/:uid' });
   const load = loadInteraction(provider);
   const current = (ctx: Context) => (ctx.state as InteractionState).interaction;
@@ -36,43 +47,54 @@ export function interactionRoutes(
   /** Reads a form of this interaction, refusing it without the interaction's CSRF token. */
   const readInteractionForm = async (ctx: Context) => {
     const form = await readForm(ctx);
-    if (!csrf.verify(current(ctx).uid, form.csrf)) {
-      throw new Problem(403, 'invalid_request', 'This form has expired. Reload the page and try again.');
-    }
+    if (!csrf.verify(current(ctx).uid, form.csrf)) throw formExpired();
     return form;
   };
 
-  /** The login and registration forms only make sense while a login is what the interaction waits for. */
-  const readLoginForm = async (ctx: Context) => {
+  /** A step's forms only make sense while that step is what the interaction waits for. */
+  const readStepForm = async (ctx: Context, step: keyof typeof WRONG_STEP) => {
     const form = await readInteractionForm(ctx);
-    if (current(ctx).prompt.name !== 'login') {
-      throw new Problem(400, 'invalid_request', 'You are already signed in. Go back to the application and start again.');
-    }
+    if (current(ctx).prompt.name !== step) throw new Problem(400, 'invalid_request', WRONG_STEP[step]);
     return form;
   };
+  const readLoginForm = (ctx: Context) => readStepForm(ctx, 'login');
 
   router.get('/', htmlErrors, load, async (ctx) => {
     const interaction = current(ctx);
     if (interaction.prompt.name === 'login') return pages.login(ctx, interaction);
-    // First-party clients are trusted: an explicit prompt=consent (as for offline_access) is granted at once.
-    if (interaction.prompt.name === 'consent' && firstParty.has(String(interaction.params.client_id))) {
-      return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } });
+    if (interaction.prompt.name === 'consent') {
+      const clientId = String(interaction.params.client_id);
+      // First-party clients are trusted: an explicit prompt=consent (as for offline_access) is granted at once.
+      if (firstParty.has(clientId)) return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } });
+      const account = await accounts.findById(interaction.session!.accountId);
+      return pages.consent(ctx, interaction, {
+        clientName: await clientName(provider, clientId),
+        username: account?.username ?? '',
+      });
     }
     throw new Problem(400, 'invalid_request', `This server cannot ask for "${interaction.prompt.name}" for this application.`);
   });
 
+  router.post('/consent', htmlErrors, sameOriginPost, load, async (ctx) => {
+    await readStepForm(ctx, 'consent');
+    const interaction = current(ctx);
+    const grantId = await grantConsent(provider, interaction);
+    // Remembered beyond this browser session: the user's next authorization of this client, in any browser,
+    // starts from this grant, and the connected-apps page lists it.
+    await consents.remember(interaction.session!.accountId, String(interaction.params.client_id), grantId);
+    await finish(ctx, { consent: { grantId } });
+  });
+
+  router.post('/deny', htmlErrors, sameOriginPost, load, async (ctx) => {
+    await readStepForm(ctx, 'consent');
+    await finish(ctx, { error: 'access_denied', error_description: 'the user denied access' });
+  });
+
   router.post('/login', htmlErrors, sameOriginPost, load, async (ctx) => {
     const form = await readLoginForm(ctx);
-    const interaction = current(ctx);
-    const parsed = LoginCredentials.safeParse(form);
-    if (!parsed.success) {
-      return pages.login(ctx, interaction, { username: form.username, error: 'Enter your username and password.', status: 400 });
-    }
-    const account = await accounts.authenticate(parsed.data.username, parsed.data.password);
-    if (!account) {
-      return pages.login(ctx, interaction, { username: form.username, error: 'The username or password is incorrect.', status: 401 });
-    }
-    await finish(ctx, { login: { accountId: account.id, amr: ['pwd'] } });
+    const checked = await checkSignInForm(accounts, form);
+    if ('error' in checked) return pages.login(ctx, current(ctx), { username: form.username, ...checked });
+    await finish(ctx, { login: { accountId: checked.account.id, amr: ['pwd'] } });
   });
 
   router.get('/register', htmlErrors, load, async (ctx) => {

@@ -1,0 +1,26 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Caller } from '../tools/tool.js';
+
+/**
+ * The caller travels to tool handlers in the SDK's AuthInfo (`extra.authInfo`), as the SDK's own bearer
+ * middleware does it; the account and username ride in `extra`. Both directions live here so they agree.
+ */
+
+export function toAuthInfo(caller: Caller, token: string, expiresAt: number, resource: string): AuthInfo {
+  return {
+    token,
+    clientId: caller.clientId,
+    scopes: [...caller.scopes],
+    expiresAt,
+    resource: new URL(resource),
+    extra: { accountId: caller.accountId, username: caller.username },
+  };
+}
+
+/** Undefined when the request did not come through the bearer check (a bug: tools then refuse to run). */
+export function callerOf(auth: AuthInfo | undefined): Caller | undefined {
+  const accountId = auth?.extra?.accountId;
+  const username = auth?.extra?.username;
+  if (!auth || typeof accountId !== 'string' || typeof username !== 'string') return undefined;
+  return { accountId, username, clientId: auth.clientId, scopes: auth.scopes };
+}

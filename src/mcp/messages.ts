@@ -1,0 +1,38 @@
+import type { Context } from 'koa';
+import { readJson } from '../http/body.js';
+import { Problem } from '../http/problem.js';
+import { answerJsonRpcError, JSON_RPC } from './json-rpc.js';
+
+/**
+ * 1 MiB: far above any message of our tools (a note is at most 2,000 characters), with room for tools a user
+ * adds, while still bounding what one request can cost. Read only after the bearer check.
+ */
+export const MCP_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The parsed JSON body of a POST to /mcp: one JSON-RPC message or a batch. Undefined when the body was
+ * refused, with the answer already set: a JSON-RPC parse error (-32700) for bytes that are not JSON,
+ * invalid request (-32600) for a body that is too large or not declared as JSON.
+ */
+export async function readMessages(ctx: Context): Promise<unknown> {
+  try {
+    return await readJson(ctx, MCP_BODY_LIMIT);
+  } catch (err) {
+    if (!(err instanceof Problem)) throw err;
+    const code = err.status === 400 ? JSON_RPC.PARSE_ERROR : JSON_RPC.INVALID_REQUEST;
+    answerJsonRpcError(ctx, err.status, code, `${code === JSON_RPC.PARSE_ERROR ? 'Parse error' : 'Invalid request'}: ${err.description}`);
+    return undefined;
+  }
+}
+
+/**
+ * The names of the tools the body calls (`tools/call` requests), in a single message or a batch. Anything
+ * that is not a well-formed call is left for the SDK to answer.
+ */
+export function calledTools(body: unknown): string[] {
+  return [body].flat().flatMap((message) => {
+    if (typeof message !== 'object' || message === null) return [];
+    const { method, params } = message as { method?: unknown; params?: { name?: unknown } };
+    return method === 'tools/call' && typeof params?.name === 'string' ? [params.name] : [];
+  });
+}

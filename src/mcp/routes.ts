@@ -1,0 +1,72 @@
+import Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { Stores } from '../../adapters/stores.js';
+import type { Config } from '../../config/env.js';
+import { MCP_PATH } from '../../config/resource-server.js';
+import { cors } from '../http/cors.js';
+import type { Logger } from '../log.js';
+import { tools } from '../tools/index.js';
+import { bearerCheck } from './bearer.js';
+import { bearerChallenges } from './challenge.js';
+import { answerJsonRpcError, JSON_RPC } from './json-rpc.js';
+import { createMcpServer } from './mcp-server.js';
+import { readMessages } from './messages.js';
+import { originCheck } from './origin-check.js';
+import { PRM_PATHS, protectedResourceMetadata } from './protected-resource-metadata.js';
+import { scopeCheck } from './scope-check.js';
+import { streamableHttp } from './streamable-http.js';
+import { TokenCache } from './token-cache.js';
+
+export interface McpParts {
+  config: Config;
+  issuer: string;
+  provider: Provider;
+  stores: Stores;
+  log: Logger;
+}
+
+/** What browser-based hosts may send to, and read from, /mcp and its metadata. */
+const MCP_REQUEST_HEADERS = ['authorization', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'];
+
+/**
+ * The MCP resource server: its metadata, and /mcp, where every POST passes, in order, CORS, the origin and
+ * host check, the bearer check, the body limit and the scope check before the SDK sees it.
+ */
+export function mcpRoutes({ config, issuer, provider, stores, log }: McpParts): Router {
+  const challenges = bearerChallenges(issuer);
+  const authenticate = bearerCheck(provider, stores.accounts, issuer, challenges, new TokenCache(stores.invalidations));
+  const requireScopes = scopeCheck(tools, challenges);
+  // One MCP server for the app's lifetime, shared by every request in flight (see streamable-http.ts).
+  const serve = streamableHttp(createMcpServer(tools, stores.notes, log));
+  // Exact paths only: the resource is exactly <issuer>/mcp, and CORS applies by exact path.
+  const router = new Router({ strict: true, sensitive: true });
+
+  router.all([...PRM_PATHS], cors({ paths: PRM_PATHS, methods: ['GET'], allowHeaders: MCP_REQUEST_HEADERS }),
+    protectedResourceMetadata(issuer));
+
+  router.all(
+    MCP_PATH,
+    // GET and DELETE are allowed cross-origin so that a browser host reads our 405, not a CORS failure.
+    cors({
+      paths: [MCP_PATH],
+      methods: ['GET', 'POST', 'DELETE'],
+      allowHeaders: MCP_REQUEST_HEADERS,
+      exposeHeaders: ['WWW-Authenticate', 'Mcp-Session-Id'],
+    }),
+    originCheck({ issuer, ...config.mcp }),
+    async (ctx) => {
+      if (ctx.method !== 'POST') {
+        // Stateless: no server-to-client stream (GET) and no session to end (DELETE).
+        ctx.set('Allow', 'POST');
+        return answerJsonRpcError(ctx, 405, JSON_RPC.SERVER_ERROR,
+          `${ctx.method} is not supported: this server is stateless, send each JSON-RPC message with POST`);
+      }
+      const auth = await authenticate(ctx);
+      const body = await readMessages(ctx);
+      if (body === undefined) return;
+      requireScopes(ctx, auth, body);
+      await serve(ctx, body, auth);
+    },
+  );
+  return router;
+}

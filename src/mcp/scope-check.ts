@@ -1,0 +1,26 @@
+import type { Context } from 'koa';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Tool } from '../tools/tool.js';
+import type { BearerChallenges } from './challenge.js';
+import { calledTools } from './messages.js';
+
+/** The scopes in `required` that `granted` lacks. */
+export function missingScopes(granted: readonly string[], required: readonly string[]): string[] {
+  return required.filter((scope) => !granted.includes(scope));
+}
+
+/**
+ * Checks the token's scopes against every tool the request calls, before anything runs: a call the token does
+ * not cover is an HTTP 403 insufficient_scope whose challenge names the scopes to ask for (those granted plus
+ * those missing), so the host can step up and retry (MCP authorization spec). Unknown tools pass: the SDK
+ * answers them with its own error.
+ */
+export function scopeCheck(tools: readonly Tool[], challenges: BearerChallenges) {
+  const scopesOf = new Map(tools.map((tool) => [tool.name, tool.scopes]));
+  return function requireScopes(ctx: Context, auth: AuthInfo, body: unknown): void {
+    const needed = calledTools(body).flatMap((name) => missingScopes(auth.scopes, scopesOf.get(name) ?? []));
+    if (!needed.length) return;
+    const scope = [...new Set([...auth.scopes, ...needed])].join(' ');
+    throw challenges.insufficientScope(ctx, scope, `this call needs the scope ${[...new Set(needed)].join(' ')}, which the access token was not granted`);
+  };
+}

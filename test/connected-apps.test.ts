@@ -1,0 +1,267 @@
+import { expect } from 'chai';
+import { expectHtmlErrorPage, expectHtmlPage } from './helpers/assertions.js';
+import { Browser, decodeEntities } from './helpers/browser.js';
+import { csrfOf, postForm } from './helpers/forms.js';
+import { freePort, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { registerUser } from './helpers/seed.js';
+import { startTestServer, useTestServer, type TestServer } from './helpers/server.js';
+import {
+  authorize, connect, interactionPage, introspect, refresh, registerHost, RESOURCE_SERVER_ENV, signInThere,
+} from './helpers/third-party.js';
+
+/**
+ * /account, the "Connected apps" page (issue 4): signing in there, the list of a user's consents, and revoking
+ * one, which ends the host's tokens at once and makes its next authorization ask again.
+ */
+
+type User = { username: string; password: string };
+
+/** The connected apps of a page: the name and the scope words of each. */
+const appsOf = (html: string) => [...html.matchAll(/<li>\s*<h2>([\s\S]*?)<\/h2>([\s\S]*?)<\/form>\s*<\/li>/g)].map((m) => ({
+  name: decodeEntities(m[1]!),
+  scopes: [...m[2]!.matchAll(/<li>([^<]*) <code>/g)].map((s) => decodeEntities(s[1]!)),
+}));
+
+const revokeAction = (clientId: string) => `/account/apps/${encodeURIComponent(clientId)}/revoke`;
+
+/** Opens /account in `browser` and signs in there; returns the list page. */
+async function signInOnAccount(browser: Browser, user: User) {
+  const page = await browser.follow('/account');
+  const signedIn = await browser.submit(await page.res.text(), '/account/sign-in', { username: user.username, password: user.password });
+  expect(signedIn.url.pathname).to.equal('/account');
+  return expectHtmlPage(signedIn.res, 200);
+}
+
+describe('the connected apps page (/account)', () => {
+  const server = useTestServer(RESOURCE_SERVER_ENV);
+
+  /**
+   * A user who has connected a new host, and their browser on /account: the session of the authorization signs
+   * them in there too, and holds the grant (so revoking must end that grant, not only forget the consent).
+   */
+  async function connectedUser(hostName?: string) {
+    const user = await registerUser(server.url);
+    const host = await registerHost(server.url, hostName);
+    const browser = new Browser(server.url);
+    const { tokens } = await connect(browser, host, user);
+    const html = await expectHtmlPage(await browser.fetch('/account'), 200);
+    return { user, host, tokens, browser, html };
+  }
+
+  describe('without a session', () => {
+    it('shows a sign-in form: labelled fields, a CSRF token bound to an HttpOnly cookie, never cached, no script', async () => {
+      const browser = new Browser(server.url);
+      const res = await browser.fetch('/account');
+      const html = await expectHtmlPage(res, 200);
+      expect(html).to.include('<title>Connected apps: sign in</title>');
+      expect(html).to.match(/<form method="post" action="\/account\/sign-in"/);
+      expect(html).to.include('<label for="username">').and.include('<label for="password">');
+      expect(html).to.match(/<input id="password" name="password" type="password"/);
+      expect(csrfOf(html)).to.have.length.greaterThan(40);
+      expect(html).to.not.match(/<script|\son[a-z]+\s*=/i);
+      expect(res.headers.get('content-security-policy')).to.include("frame-ancestors 'none'");
+      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('account.csrf='));
+      expect(cookie, 'the CSRF cookie').to.be.a('string');
+      expect(cookie).to.match(/httponly/i).and.match(/samesite=strict/i).and.match(/path=\/account/i);
+    });
+
+    it('signs in with the right password and redirects to the list', async () => {
+      const user = await registerUser(server.url);
+      const html = await signInOnAccount(new Browser(server.url), user);
+      expect(html).to.include('<title>Connected apps</title>');
+      expect(html).to.include(`Signed in as <strong>${user.username}</strong>`);
+      expect(html).to.include('No apps are connected to your account.');
+      expect(html).to.match(/<a href="\/oauth\/logout">Sign out<\/a>/);
+    });
+
+    it('answers a wrong password with a 401 page that shows the form again, and signs nobody in', async () => {
+      const user = await registerUser(server.url);
+      const browser = new Browser(server.url);
+      const page = await (await browser.fetch('/account')).text();
+      const { res } = await browser.submit(page, '/account/sign-in', { username: user.username, password: 'not the password' });
+      const html = await expectHtmlPage(res, 401);
+      expect(html).to.match(/<p class="error" role="alert">The username or password is incorrect\.<\/p>/);
+      expect(html).to.include(`value="${user.username}"`);
+      const empty = await browser.submit(html, '/account/sign-in', { username: '', password: '' });
+      await expectHtmlPage(empty.res, 400);
+      expect(await (await browser.fetch('/account')).text()).to.include('action="/account/sign-in"');
+    });
+
+    it('refuses a sign-in without the token, with another browser\'s token, or posted cross-site (403)', async () => {
+      const user = await registerUser(server.url);
+      const credentials = { username: user.username, password: user.password };
+      const browser = new Browser(server.url);
+      const page = await (await browser.fetch('/account')).text();
+      const theirs = await (await new Browser(server.url).fetch('/account')).text();
+      expect(csrfOf(theirs)).to.not.equal(csrfOf(page));
+
+      for (const fields of [credentials, { ...credentials, csrf: csrfOf(theirs) }]) {
+        await expectHtmlErrorPage((await postForm(browser, '/account/sign-in', fields)).res, 403, 'invalid_request');
+      }
+      const crossSite = await browser.submit(page, '/account/sign-in', credentials, { 'sec-fetch-site': 'cross-site' });
+      await expectHtmlErrorPage(crossSite.res, 403, 'invalid_request');
+      const noCookie = await postForm(new Browser(server.url), '/account/sign-in', { ...credentials, csrf: csrfOf(page) });
+      await expectHtmlErrorPage(noCookie.res, 403, 'invalid_request');
+      expect(await (await browser.fetch('/account')).text(), 'still signed out').to.include('action="/account/sign-in"');
+    });
+  });
+
+  describe('signed in', () => {
+    it('is signed in already after an authorization in the same browser', async () => {
+      const { user, host, html } = await connectedUser();
+      expect(html).to.include(`Signed in as <strong>${user.username}</strong>`);
+      expect(appsOf(html).map((app) => app.name)).to.deep.equal([host.name]);
+    });
+
+    it('lists each app with its name, what it may do in words, when, and a Revoke button', async () => {
+      const user = await registerUser(server.url);
+      const reader = await registerHost(server.url);
+      const writer = await registerHost(server.url, '<img src=x onerror=alert(1)>');
+      await connect(new Browser(server.url), reader, user, { scope: 'notes:read' });
+      await connect(new Browser(server.url), writer, user);
+      const html = await signInOnAccount(new Browser(server.url), user);
+
+      expect(appsOf(html)).to.deep.equal([
+        { name: writer.name, scopes: ['Read your notes', 'Add and delete your notes'] },
+        { name: reader.name, scopes: ['Read your notes'] },
+      ]);
+      expect(html).to.not.include('<img');
+      expect(html).to.match(/allowed <time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC<\/time>/);
+      for (const host of [reader, writer]) {
+        expect(html).to.include(`<code>${host.clientId}</code>`);
+        expect(html).to.include(`action="${revokeAction(host.clientId)}"`);
+      }
+      expect(html.match(/<button type="submit" class="outline" aria-label="Revoke access for [^"]+">Revoke access<\/button>/g)).to.have.length(2);
+    });
+
+    it('shows the scopes added later (step-up) under the same app', async () => {
+      const user = await registerUser(server.url);
+      const host = await registerHost(server.url);
+      await connect(new Browser(server.url), host, user, { scope: 'notes:read' });
+      await connect(new Browser(server.url), host, user, { scope: 'notes:read notes:write' });
+      const html = await signInOnAccount(new Browser(server.url), user);
+      expect(appsOf(html)).to.deep.equal([{ name: host.name, scopes: ['Read your notes', 'Add and delete your notes'] }]);
+    });
+
+    it('never shows one user another user\'s apps', async () => {
+      const alice = await connectedUser();
+      const bob = await connectedUser();
+      expect(appsOf(alice.html).map((app) => app.name)).to.deep.equal([alice.host.name]);
+      expect(appsOf(bob.html).map((app) => app.name)).to.deep.equal([bob.host.name]);
+    });
+  });
+
+  describe('Revoke', () => {
+    it('ends the host\'s tokens at once, removes the app, and its next authorization asks for consent again', async () => {
+      const { user, host, tokens, browser, html } = await connectedUser();
+      expect((await introspect(server.url, tokens.access_token)).active).to.equal(true);
+
+      const revoked = await browser.submit(html, revokeAction(host.clientId), {});
+      expect(revoked.url.pathname).to.equal('/account');
+      const after = await expectHtmlPage(revoked.res, 200);
+      expect(appsOf(after)).to.deep.equal([]);
+
+      expect(await introspect(server.url, tokens.access_token)).to.deep.equal({ active: false });
+      const refreshed = await refresh(server.url, host, tokens.refresh_token);
+      expect(refreshed.status).to.equal(400);
+      expect((await refreshed.json()).error).to.equal('invalid_grant');
+      // Not only refused (the grant is gone) but removed from storage.
+      const { provider } = server.server.running.app;
+      expect(await provider.AccessToken.find(tokens.access_token), 'the access token record').to.equal(undefined);
+      expect(await provider.RefreshToken.find(tokens.refresh_token), 'the refresh token record').to.equal(undefined);
+      // Forgotten: there is nothing left to revoke.
+      const twice = await postForm(browser, revokeAction(host.clientId), { csrf: csrfOf(html) });
+      await expectHtmlErrorPage(twice.res, 404, 'not_found');
+
+      // In a new browser, and in this one, whose session still names the revoked grant.
+      const fresh = new Browser(server.url);
+      const asked = await signInThere(fresh, await authorize(fresh, host), user);
+      expect((await interactionPage(asked)).html, 'asked again in a new browser').to.include('/consent"');
+      const again = await connect(browser, host, user);
+      expect(again.consentPage, 'asked again in the same browser').to.be.a('string');
+    });
+
+    it('answers an unknown client id with a 404 page, never a 500', async () => {
+      const { browser, html } = await connectedUser();
+      const paths = ['no-such-client', 'https://example.com/client.json', '../../oauth/token'].map(revokeAction);
+      // Sent as they are: percent signs that decode to nothing valid.
+      paths.push('/account/apps/%/revoke', '/account/apps/%E0%A4%A/revoke');
+      for (const path of paths) {
+        const { res } = await postForm(browser, path, { csrf: csrfOf(html) });
+        await expectHtmlErrorPage(res, 404, 'not_found');
+      }
+    });
+
+    it('cannot revoke another user\'s app: 404, and their tokens keep working', async () => {
+      const alice = await connectedUser();
+      const bob = await connectedUser();
+      const { res } = await postForm(bob.browser, revokeAction(alice.host.clientId), { csrf: csrfOf(bob.html) });
+      await expectHtmlErrorPage(res, 404, 'not_found');
+      expect((await introspect(server.url, alice.tokens.access_token)).active).to.equal(true);
+      expect(appsOf(await (await alice.browser.fetch('/account')).text())).to.have.length(1);
+    });
+
+    it('refuses a revoke without the token, with the sign-in form\'s token, or cross-site (403); signed out, 401', async () => {
+      const { host, tokens, browser, html } = await connectedUser();
+      const signInPage = await (await new Browser(server.url).fetch('/account')).text();
+      const attempts: Record<string, string>[] = [{}, { csrf: csrfOf(signInPage) }];
+      for (const fields of attempts) {
+        await expectHtmlErrorPage((await postForm(browser, revokeAction(host.clientId), fields)).res, 403, 'invalid_request');
+      }
+      const crossSite = await browser.submit(html, revokeAction(host.clientId), {}, { 'sec-fetch-site': 'cross-site' });
+      await expectHtmlErrorPage(crossSite.res, 403, 'invalid_request');
+      const signedOut = await postForm(new Browser(server.url), revokeAction(host.clientId), { csrf: csrfOf(html) });
+      await expectHtmlErrorPage(signedOut.res, 401, 'login_required');
+      expect((await introspect(server.url, tokens.access_token)).active, 'nothing was revoked').to.equal(true);
+    });
+
+    it('does not accept a token shown to an earlier sign-in of the same browser', async () => {
+      const { user, host, browser, html } = await connectedUser();
+      const logout = await browser.follow('/oauth/logout');
+      await browser.submit(await logout.res.text(), '/oauth/logout/confirm', { logout: 'yes' });
+      await signInOnAccount(browser, user);
+      const { res } = await postForm(browser, revokeAction(host.clientId), { csrf: csrfOf(html) });
+      await expectHtmlErrorPage(res, 403, 'invalid_request');
+    });
+  });
+
+  it('the signed-out page links to /account', async () => {
+    const { browser } = await connectedUser();
+    const logout = await browser.follow('/oauth/logout');
+    const done = await browser.submit(await logout.res.text(), '/oauth/logout/confirm', { logout: 'yes' });
+    expect(await done.res.text()).to.include('<a href="/account">Connected apps</a>');
+    const host = await registerHost(server.url);
+    const login = await interactionPage(await authorize(browser, host));
+    expect(login.html, 'signed out: the login page').to.include('/login"');
+  });
+});
+
+describe('consent and revocation on Redis, across a restart', () => {
+  const redis = requireRedis();
+  let server: TestServer | undefined;
+  after(async () => server?.close());
+
+  it('a restarted server still knows the consent; revoking there ends the tokens', async () => {
+    // Same port, so the same issuer, as a restarted deployment would have.
+    const env = { PORT: String(await freePort()), REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix(), ...RESOURCE_SERVER_ENV };
+    server = await startTestServer(env);
+    const user = await registerUser(server.url);
+    const host = await registerHost(server.url);
+    const first = await connect(new Browser(server.url), host, user);
+    expect(first.consentPage, 'asked the first time').to.be.a('string');
+
+    await server.close();
+    server = await startTestServer(env);
+    const browser = new Browser(server.url);
+    const again = await connect(browser, host, user);
+    expect(again.consentPage, 'remembered').to.equal(undefined);
+
+    const html = await expectHtmlPage(await browser.fetch('/account'), 200);
+    expect(appsOf(html).map((app) => app.name)).to.deep.equal([host.name]);
+    await browser.submit(html, revokeAction(host.clientId), {});
+    for (const { access_token: token } of [first.tokens, again.tokens]) {
+      expect(await introspect(server.url, token)).to.deep.equal({ active: false });
+    }
+    expect((await refresh(server.url, host, again.tokens.refresh_token)).status).to.equal(400);
+  });
+});
