@@ -8,6 +8,7 @@ import { DEFAULT_MCP_SCOPE, DEFAULT_SCOPE, OIDC_SCOPES, SCOPE_CLAIMS } from './s
 export const TTL = {
   AccessToken: 60 * 60,
   AuthorizationCode: 60,
+  DeviceCode: 10 * 60,
   IdToken: 60 * 60,
   Interaction: 60 * 60,
   Session: 14 * 24 * 60 * 60,
