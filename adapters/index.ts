@@ -38,11 +38,14 @@ async function redisStores(url: string, prefix: string, log: Logger): Promise<St
   const where = describeRedisUrl(url);
   const redis = createRedisClient(url);
   let down = false;
-  redis.on('error', (err: Error) => {
+  const wentDown = (reason: string) => {
     if (down) return;
     down = true;
-    log.warn(`Redis at ${where} is unreachable (${err.message}); retrying`);
-  });
+    log.warn(`Redis at ${where} is unreachable (${reason}); retrying`);
+  };
+  // 'close' is a lost connection, 'error' a failed attempt: either starts an outage, logged once.
+  redis.on('close', () => wentDown('connection closed'));
+  redis.on('error', (err: Error) => wentDown(err.message));
   redis.on('ready', () => {
     if (!down) return;
     down = false;

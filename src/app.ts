@@ -21,6 +21,9 @@ import { securityHeaders } from './http/security-headers.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { interactionRoutes } from './interactions/routes.js';
 import type { Logger } from './log.js';
+import { opsRoutes } from './ops/health.js';
+import { Metrics } from './ops/metrics.js';
+import { observe } from './ops/observe.js';
 import { mcpRoutes } from './mcp/routes.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { findAccount } from './oauth/find-account.js';
@@ -46,7 +49,8 @@ export interface App {
 
 /** The composition root: reading it top to bottom is the path every request takes. */
 export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fetch }: AppParts): App {
-  const accounts = new AccountService(stores.accounts, createPasswordHasher());
+  const metrics = new Metrics();
+  const accounts = new AccountService(stores.accounts, createPasswordHasher(), (outcome) => metrics.logins.inc({ outcome }));
   const clients = staticClients(config, issuer);
 
   const provider = new Provider(issuer, providerConfiguration({
@@ -64,12 +68,15 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   }));
   provider.proxy = config.trustProxy;
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
+  provider.on('grant.success', (ctx) => metrics.tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type) }));
 
   const koa = new Koa({ keys: keys.cookieKeys, proxy: config.trustProxy });
+  koa.use(observe(log, metrics));
   koa.use(handleErrors(log, ROUTE_METHODS));
   koa.use(canonicalOrigin(issuer));
   koa.use(securityHeaders(issuer));
   koa.use(assets());
+  koa.use(opsRoutes(stores, metrics).routes());
   koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'] }));
 
   const signIn = createSignIn(provider, issuer);

@@ -3,8 +3,14 @@ import type { Account, AccountStore } from '../../adapters/stores.js';
 import type { PasswordHasher } from './password.js';
 import type { Credentials } from './rules.js';
 
+export type LoginOutcome = 'succeeded' | 'failed';
+
 export class AccountService {
-  constructor(private readonly store: AccountStore, private readonly passwords: PasswordHasher) {}
+  constructor(
+    private readonly store: AccountStore,
+    private readonly passwords: PasswordHasher,
+    private readonly onLogin: (outcome: LoginOutcome) => void = () => {},
+  ) {}
 
   /** Undefined when the username is taken. */
   async register({ username, password }: Credentials): Promise<Account | undefined> {
@@ -20,11 +26,10 @@ export class AccountService {
   /** Unknown users cost one argon2 verification too, so timing does not tell which usernames exist. */
   async authenticate(username: string, password: string): Promise<Account | undefined> {
     const account = await this.store.findByUsername(username);
-    if (!account) {
-      await this.passwords.verifyNothing(password);
-      return undefined;
-    }
-    return (await this.passwords.verify(account.passwordHash, password)) ? account : undefined;
+    if (!account) await this.passwords.verifyNothing(password);
+    const verified = account && (await this.passwords.verify(account.passwordHash, password)) ? account : undefined;
+    this.onLogin(verified ? 'succeeded' : 'failed');
+    return verified;
   }
 
   findById(id: string): Promise<Account | undefined> {

@@ -1,0 +1,30 @@
+import Router from '@koa/router';
+import type { Stores } from '../../adapters/stores.js';
+import type { Metrics } from './metrics.js';
+
+const READY_TIMEOUT_MS = 1_000;
+
+/**
+ * /healthz: the process answers (liveness). /readyz: it can serve, i.e. storage answers within a second
+ * (readiness; a load balancer takes the instance out while Redis is away). /metrics: Prometheus.
+ */
+export function opsRoutes(stores: Stores, metrics: Metrics): Router {
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const timeout = new Promise<false>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, false).unref());
+    const ready = await Promise.race([stores.ping().catch(() => false), timeout]);
+    ctx.status = ready ? 200 : 503;
+    ctx.body = ready ? { status: 'ready' } : { status: 'unavailable', error: 'storage does not answer' };
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  return router;
+}

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from '../log.js';
+import { routeOf, type Metrics } from './metrics.js';
+
+/** An incoming X-Request-Id is kept (a proxy's id ties its logs to ours) only when it is short and plain. */
+const PLAIN_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * The outermost step: gives every request an id (echoed in X-Request-Id), then logs one JSON line and counts
+ * it once it is answered. The line names the route template, never the query string or the body, where
+ * codes, tokens and passwords travel.
+ */
+export function observe(log: Logger, metrics: Metrics): Middleware {
+  return async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    const incoming = ctx.get('x-request-id');
+    const requestId = PLAIN_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeOf(ctx.path);
+      metrics.requests.inc({ route, method: ctx.method, status: String(ctx.status) });
+      metrics.latency.observe({ route, method: ctx.method }, seconds);
+      // Every 503 here is storage being unreachable (StorageUnavailable), whichever layer answered it.
+      if (ctx.status === 503) metrics.storageErrors.inc();
+      log.info({ requestId, method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
+    }
+  };
+}

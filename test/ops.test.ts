@@ -1,0 +1,108 @@
+import { Writable } from 'node:stream';
+import { expect } from 'chai';
+import { pino } from 'pino';
+import { loadConfig } from '../config/env.js';
+import { start, type Running } from '../src/start.js';
+import { OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { authorizeCode, exchangeCode, form, json, loggedInBrowser, registerUser, type Tokens } from './helpers/seed.js';
+
+/** A server whose JSON log lines the test reads. */
+async function serverWithLog(env: Record<string, string> = {}) {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+  const running: Running = await start(loadConfig({ PORT: '0', ...env }), pino({ level: 'info' }, sink));
+  return { running, url: running.issuer, lines };
+}
+
+describe('operations: request ids, logs, health, readiness, metrics', () => {
+  let server: Awaited<ReturnType<typeof serverWithLog>>;
+  before(async () => {
+    server = await serverWithLog();
+  });
+  after(() => server.running.close());
+
+  it('gives every response an X-Request-Id, keeping a plain incoming one and replacing anything else', async () => {
+    const fresh = await fetch(`${server.url}/healthz`);
+    expect(fresh.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
+    const kept = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'lb-1234.abc' } });
+    expect(kept.headers.get('x-request-id')).to.equal('lb-1234.abc');
+    const replaced = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'x'.repeat(200) } });
+    expect(replaced.headers.get('x-request-id')).to.have.length(36);
+  });
+
+  it('logs one JSON line per request with its id and route template, and never a secret', async () => {
+    const { browser, user } = await loggedInBrowser(server.url);
+    const { code } = await authorizeCode(browser);
+    const tokens = await (await exchangeCode(server.url, code)).json() as Tokens;
+    await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    await fetch(`${server.url}/oauth/login`, json({ username: user.username, password: 'wrong-password-xyz' }));
+    const log = server.lines.join('');
+    for (const secret of [user.password, 'wrong-password-xyz', code, tokens.access_token, tokens.refresh_token, tokens.id_token!, 'secret1',
+      browser.cookies.get('_session')!]) {
+      expect(log, 'a secret in the log').to.not.include(secret);
+    }
+    const requests = server.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+    const token = requests.find((l) => l.route === '/oauth/token');
+    expect(token).to.include({ method: 'POST', status: 200 });
+    expect(token.requestId).to.be.a('string');
+    expect(requests.map((l) => l.route)).to.include('/oauth/authorize');
+  });
+
+  it('/healthz says the process is up; /readyz that storage answers', async () => {
+    expect(await (await fetch(`${server.url}/healthz`)).json()).to.deep.equal({ status: 'ok' });
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).to.equal(200);
+    expect(await ready.json()).to.deep.equal({ status: 'ready' });
+  });
+
+  it('/metrics counts requests by route template, logins by outcome and tokens by grant type', async () => {
+    const user = await registerUser(server.url);
+    await fetch(`${server.url}/oauth/login`, json({ username: user.username, password: 'not-the-password' }));
+    const { browser } = await loggedInBrowser(server.url);
+    const { code } = await authorizeCode(browser);
+    const tokens = await (await exchangeCode(server.url, code)).json() as Tokens;
+    await fetch(`${server.url}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: 'client1', client_secret: 'secret1' }));
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.headers.get('content-type')).to.match(/^text\/plain/);
+    const text = await res.text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
+    expect(value(/^logins_total\{outcome="failed"\} (\d+)/m)).to.be.at.least(1);
+    expect(value(/^logins_total\{outcome="succeeded"\} (\d+)/m)).to.be.at.least(1);
+    expect(value(/^tokens_issued_total\{grant_type="authorization_code"\} (\d+)/m)).to.be.at.least(1);
+    expect(value(/^tokens_issued_total\{grant_type="refresh_token"\} (\d+)/m)).to.be.at.least(1);
+    expect(value(/^http_requests_total\{route="\/oauth\/token",method="POST",status="200"\} (\d+)/m)).to.be.at.least(2);
+    expect(text).to.match(/^http_request_duration_seconds_bucket\{le="0\.05",route="\/oauth\/token",method="POST"\} \d+/m);
+    expect(text).to.include('route="/oauth/authorize"');
+    expect(text, 'no raw interaction ids as labels').to.not.match(/route="\/interaction\/[A-Za-z0-9_-]{10,}/);
+    expect(text).to.match(/^process_resident_memory_bytes \d+/m);
+  });
+});
+
+describe('operations on Redis', () => {
+  const redis = requireRedis();
+
+  it('/readyz turns 503 while Redis is away (the process stays live), and ready again after', async () => {
+    const own = await OwnRedis.launch();
+    const server = await serverWithLog({ REDIS_URL: own.url, REDIS_PREFIX: uniquePrefix(), LOG_LEVEL: 'warn' });
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).to.equal(200);
+      await own.stop();
+      const down = await fetch(`${server.url}/readyz`);
+      expect(down.status).to.equal(503);
+      expect((await down.json()).status).to.equal('unavailable');
+      expect((await fetch(`${server.url}/healthz`)).status).to.equal(200);
+      await own.start();
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await fetch(`${server.url}/readyz`)).status;
+      }
+      expect(status).to.equal(200);
+      expect(server.lines.join('')).to.match(/unreachable/).and.match(/reachable again/);
+    } finally {
+      await server.running.close();
+      await own.stop();
+    }
+    expect(redis.url).to.be.a('string');
+  });
+});
