@@ -95,6 +95,7 @@ describe('the device authorization grant', () => {
 
   it('the code-entry page has no inline script or event handler (it must work under the CSP)', async () => {
     const { res } = await new Browser(server.url).follow('/oauth/device');
+    expect(res.status).to.equal(200);
     const html = await res.text();
     expect(html).to.not.match(/<script(?![^>]*\bsrc=)|\son[a-z]+=/i);
     expect(res.headers.get('cache-control')).to.equal('no-store');

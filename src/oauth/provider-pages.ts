@@ -45,7 +45,7 @@ export const providerPages: Pick<ProviderHooks,
       xsrf: String(ctx.oidc.session?.state?.secret ?? ''),
       userCode: (err as { userCode?: string } | undefined)?.userCode ?? '',
       error: deviceCodeError(err),
-    }, ctx.status);
+    }, err ? 400 : 200);
   },
   async userCodeConfirmSource(ctx, form, _client, _deviceInfo, userCode) {
     ctx.set('Cache-Control', 'no-store');

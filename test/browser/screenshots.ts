@@ -1,0 +1,54 @@
+/**
+ * `npm run screenshots`: the README's pictures of the login, consent and callback pages, taken in chromium from
+ * the real server (in memory, in this process) and written to docs/screenshots/. Run it after changing a page or
+ * the stylesheet, look at the PNGs, and commit them; the tests do not run it.
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { authorizeUrl, registerUser } from '../helpers/seed.js';
+import { startTestServer } from '../helpers/server.js';
+import { launchChromium, watchedPage } from './chromium.js';
+import { appAuthorization, signInOnPage, startLoopbackApp } from './flows.js';
+
+const OUT = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+const server = await startTestServer();
+const browser = await launchChromium();
+try {
+  mkdirSync(OUT, { recursive: true });
+  const user = await registerUser(server.url, 'alice', 'correct horse battery staple');
+
+  /** A fresh browser (no session) that records console problems: a page that shows one is not pictured. */
+  const shoot = async (name: string, show: (page: Page) => Promise<void>) => {
+    const { page, context, expectNoProblems } = await watchedPage(browser, { colorScheme: 'light' });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await show(page);
+    expectNoProblems();
+    await page.screenshot({ path: `${OUT}${name}.png`, fullPage: true });
+    await context.close();
+    console.log(`docs/screenshots/${name}.png`);
+  };
+
+  await shoot('login', async (page) => {
+    await page.goto(authorizeUrl(server.url));
+  });
+
+  const app = await startLoopbackApp(server.url, 'Example MCP host');
+  await shoot('consent', async (page) => {
+    await page.goto(appAuthorization(server.url, app.host).url);
+    await signInOnPage(page, user);
+    await page.getByRole('button', { name: 'Allow' }).waitFor();
+  });
+  await app.close();
+
+  await shoot('callback', async (page) => {
+    await page.goto(authorizeUrl(server.url));
+    await signInOnPage(page, user);
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Copied.').waitFor();
+  });
+} finally {
+  await browser.close();
+  await server.close();
+}
