@@ -24,7 +24,7 @@ import type { Logger } from './log.js';
 import { opsRoutes } from './ops/health.js';
 import { Metrics } from './ops/metrics.js';
 import { observe } from './ops/observe.js';
-import { mcpRoutes } from './mcp/routes.js';
+import { mcpRoutes, type Authenticate } from './mcp/routes.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { findAccount } from './oauth/find-account.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
@@ -40,6 +40,8 @@ export interface AppParts {
   stores: Stores;
   /** Outbound HTTP; tests replace it to serve Client ID Metadata Documents without a network. */
   outboundFetch?: typeof fetch;
+  /** Replaces the /mcp bearer check; only the benchmark does, to measure what the check costs. */
+  mcpAuthenticate?: Authenticate;
 }
 
 export interface App {
@@ -48,7 +50,7 @@ export interface App {
 }
 
 /** The composition root: reading it top to bottom is the path every request takes. */
-export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fetch }: AppParts): App {
+export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fetch, mcpAuthenticate }: AppParts): App {
   const metrics = new Metrics();
   const accounts = new AccountService(stores.accounts, createPasswordHasher(), (outcome) => metrics.logins.inc({ outcome }));
   const clients = staticClients(config, issuer);
@@ -91,7 +93,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   koa.use(connectedApps.routes()).use(connectedApps.allowedMethods());
 
   // The MCP resource server: its protected resource metadata, and /mcp behind the bearer and scope checks.
-  koa.use(mcpRoutes({ config, issuer, provider, stores, log }).routes());
+  koa.use(mcpRoutes({ config, issuer, provider, stores, log, authenticate: mcpAuthenticate }).routes());
 
   // The provider serves /oauth/authorize, /oauth/token, ... and discovery; unknown paths fall through.
   koa.use(mount(provider));

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createStores } from '../adapters/index.js';
 import type { Config } from '../config/env.js';
 import { resolveKeys } from '../config/keys.js';
-import { buildApp, type App } from './app.js';
+import { buildApp, type App, type AppParts } from './app.js';
 import type { Logger } from './log.js';
 
 export interface Running {
@@ -27,12 +27,9 @@ const starting: RequestListener = (req, res) => {
  * Listens first, so that an unset ISSUER can name the port actually bound (PORT=0 in tests), and so that a
  * server waiting for its Redis answers 503 rather than refusing connections.
  */
-export interface StartOptions {
-  /** Outbound HTTP for the provider (Client ID Metadata Documents); the global fetch unless replaced. */
-  outboundFetch?: typeof fetch;
-}
+export type StartOptions = Pick<AppParts, 'outboundFetch' | 'mcpAuthenticate'>;
 
-export async function start(config: Config, log: Logger, { outboundFetch }: StartOptions = {}): Promise<Running> {
+export async function start(config: Config, log: Logger, options: StartOptions = {}): Promise<Running> {
   const server = createServer(starting);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -52,7 +49,7 @@ export async function start(config: Config, log: Logger, { outboundFetch }: Star
     if (config.redis) log.info(message);
     else log.warn(message);
   }
-  const app = buildApp({ config, issuer, keys, log, stores, outboundFetch });
+  const app = buildApp({ config, issuer, keys, log, stores, ...options });
   server.off('request', starting);
   server.on('request', app.koa.callback());
 

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { MemoryAccountStore } from '../adapters/memory/accounts.js';
 import { AccountService } from '../src/accounts/accounts.js';
-import { createPasswordHasher, type PasswordHasher } from '../src/accounts/password.js';
+import { availableParallelism } from 'node:os';
+import { createPasswordHasher, HASHING_SLOTS, Slots, type PasswordHasher } from '../src/accounts/password.js';
 
 /** The real argon2 hasher, counting which verification each call made. */
 function countingHasher() {
@@ -43,5 +44,34 @@ describe('accounts', () => {
     const accounts = new AccountService(new MemoryAccountStore(), createPasswordHasher());
     const results = await Promise.all(['carol', 'Carol', 'CAROL', 'carol'].map((username) => accounts.register({ username, password: 'password123' })));
     expect(results.filter(Boolean)).to.have.length(1);
+  });
+});
+
+describe('password hashing slots', () => {
+  it('never runs more work at once than it has slots, and runs everything in the end', async () => {
+    const slots = new Slots(2);
+    let active = 0;
+    let peak = 0;
+    const releases: (() => void)[] = [];
+    const work = () => slots.run(async () => {
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      active--;
+    });
+    const all = Promise.all(Array.from({ length: 5 }, work));
+    while (releases.length < 5) {
+      await new Promise((r) => setImmediate(r));
+      expect(active).to.be.at.most(2);
+      releases.splice(0).forEach((release) => release());
+      await new Promise((r) => setImmediate(r));
+      if (releases.length === 0 && active === 0) break;
+    }
+    await Promise.all([all, (async () => { while (releases.length) releases.splice(0).forEach((r) => r()); })()]);
+    expect(peak).to.equal(2);
+  });
+
+  it('the hasher leaves a core to the event loop', () => {
+    expect(HASHING_SLOTS).to.equal(Math.max(1, availableParallelism() - 1));
   });
 });

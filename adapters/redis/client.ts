@@ -55,5 +55,7 @@ export function createRedisClient(url: string): Redis {
     commandTimeout: 2_000,
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(100 * attempt, 2_000),
+    // Commands issued in the same tick by concurrent requests travel in one round trip.
+    enableAutoPipelining: true,
   });
 }

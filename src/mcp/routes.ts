@@ -1,4 +1,6 @@
 import Router from '@koa/router';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Stores } from '../../adapters/stores.js';
 import type { Config } from '../../config/env.js';
@@ -17,7 +19,11 @@ import { scopeCheck } from './scope-check.js';
 import { streamableHttp } from './streamable-http.js';
 import { TokenCache } from './token-cache.js';
 
+/** Who calls, from the request: the bearer check, unless replaced (the benchmark measures its cost so). */
+export type Authenticate = (ctx: Context) => Promise<AuthInfo>;
+
 export interface McpParts {
+  authenticate?: Authenticate;
   config: Config;
   issuer: string;
   provider: Provider;
@@ -32,9 +38,10 @@ const MCP_REQUEST_HEADERS = ['authorization', 'content-type', 'mcp-protocol-vers
  * The MCP resource server: its metadata, and /mcp, where every POST passes, in order, CORS, the origin and
  * host check, the bearer check, the body limit and the scope check before the SDK sees it.
  */
-export function mcpRoutes({ config, issuer, provider, stores, log }: McpParts): Router {
+export function mcpRoutes(parts: McpParts): Router {
+  const { config, issuer, provider, stores, log } = parts;
   const challenges = bearerChallenges(issuer);
-  const authenticate = bearerCheck(provider, stores.accounts, issuer, challenges, new TokenCache(stores.invalidations));
+  const authenticate = parts.authenticate ?? bearerCheck(provider, stores.accounts, issuer, challenges, new TokenCache(stores.invalidations));
   const requireScopes = scopeCheck(tools, challenges);
   // One MCP server for the app's lifetime, shared by every request in flight (see streamable-http.ts).
   const serve = streamableHttp(createMcpServer(tools, stores.notes, log));

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+export interface Child {
+  url: string;
+  pid: number;
+  /** Milliseconds from spawn to the first answered request. */
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a TypeScript entry point of this repository in its own process (so the load generator and the
+ * server do not share a core) on `port`, with ISSUER naming that address, and waits until `readyPath`
+ * answers 2xx.
+ */
+export async function spawnServer(entry: string, port: number, env: Record<string, string>, readyPath: string): Promise<Child> {
+  const url = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const child: ChildProcess = spawn(process.execPath, ['--import', TSX, entry], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), ISSUER: url, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => { output += chunk.toString(); };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const res = await fetch(`${url}${readyPath}`).catch(() => undefined);
+    if (res?.ok) break;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${entry} did not start: ${output}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const startMs = performance.now() - started;
+  return {
+    url,
+    pid: child.pid!,
+    startMs,
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/** Resident memory of a process, from /proc (Linux). */
+export async function residentBytes(pid: number): Promise<number | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? Number(kb) * 1024 : undefined;
+}
+
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -1,0 +1,208 @@
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { Redis } from 'ioredis';
+import { testRedisUrl, uniquePrefix } from '../test/helpers/redis.js';
+import { authorizeCode, exchangeCode, form, json, loggedInBrowser, type Tokens } from '../test/helpers/seed.js';
+import { load, median, type LoadResult } from './load.js';
+import { freePort, residentBytes, spawnServer, type Child } from './processes.js';
+
+/*
+ * npm run bench: every measurement runs next to its baseline in the same run, in alternating rounds, and is
+ * reported as the median of the rounds and as a ratio. Servers run in their own processes; the load comes from
+ * this one. Absolute numbers are "on this machine" only (2 shared cores here): the ratios are the result.
+ */
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const LOG_LEVEL = 'warn';
+
+const MCP_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-06-18',
+};
+const WHOAMI = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
+
+interface Row {
+  measurement: string;
+  value: number;
+  unit: string;
+  baseline?: { name: string; value: number };
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+}
+
+const rows: Row[] = [];
+const report = (row: Row) => {
+  rows.push(row);
+  const vs = row.baseline ? ` vs ${row.baseline.name} ${row.baseline.value.toFixed(0)} → ×${row.ratio!.toFixed(2)}` : '';
+  const target = row.target ? ` (target ${row.target}: ${row.met ? 'met' : 'MISSED'})` : '';
+  console.log(`  ${row.measurement}: ${row.value.toFixed(row.unit === 'ms' ? 1 : 0)} ${row.unit}${vs}${target}`);
+};
+
+/** Runs each named load once per round, alternating, and returns every run per name. */
+async function alternate(loads: Record<string, () => Promise<LoadResult>>): Promise<Record<string, LoadResult[]>> {
+  const runs: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(loads).map((name) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of Object.entries(loads)) {
+      const result = await run();
+      if (result.errors || result.non2xx) throw new Error(`${name}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
+      runs[name]!.push(result);
+    }
+  }
+  return runs;
+}
+
+const rps = (results: LoadResult[]) => median(results.map((r) => r.requestsPerSecond));
+
+/** A user signed in through the seed's JSON login, and an MCP access token for client1. */
+async function signedIn(base: string) {
+  const { browser } = await loggedInBrowser(base);
+  const { code } = await authorizeCode(browser, { resource: `${base}/mcp` });
+  const tokens = await (await exchangeCode(base, code)).json() as Tokens;
+  return { browser, tokens };
+}
+
+/** Complete authorization-code flows (authorize with a session → code → token) per second, by `workers` loops. */
+async function codeFlowsPerSecond(base: string, cookie: string, workers = 8): Promise<number> {
+  const authorize = `${base}/oauth/authorize?client_id=client1&redirect_uri=${encodeURIComponent(`${base}/callback`)}&response_type=code&state=s`;
+  const until = performance.now() + SECONDS * 1000;
+  let flows = 0;
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (performance.now() < until) {
+      const res = await fetch(authorize, { headers: { cookie }, redirect: 'manual' });
+      const code = new URL(res.headers.get('location')!).searchParams.get('code');
+      if (!code) throw new Error(`no code: ${res.status} ${res.headers.get('location')}`);
+      const token = await exchangeCode(base, code);
+      if (token.status !== 200) throw new Error(`token endpoint: ${token.status}`);
+      await token.arrayBuffer();
+      flows++;
+    }
+  }));
+  return flows / SECONDS;
+}
+
+async function main() {
+  const redisUrl = await testRedisUrl();
+  if (!redisUrl) throw new Error('npm run bench needs Redis: set REDIS_URL or install redis-server');
+  const prefix = `bench:${uniquePrefix()}`;
+  const redisEnv = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL };
+  const servers: Child[] = [];
+  const spawn = async (entry: string, env: Record<string, string>, ready: string) => {
+    const child = await spawnServer(entry, await freePort(), env, ready);
+    servers.push(child);
+    return child;
+  };
+
+  try {
+    console.log(`bench: ${ROUNDS} rounds of ${SECONDS} s per measurement, ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`);
+    const onRedis = await spawn('src/server.ts', redisEnv, '/readyz');
+    const inMemory = await spawn('src/server.ts', { LOG_LEVEL }, '/readyz');
+    const withoutAuth = await spawn('bench/server-without-auth.ts', redisEnv, '/readyz');
+    const sdk = await spawn('bench/sdk-stateless.ts', {}, '/healthz');
+
+    console.log('1. MCP tools/call whoami (Redis storage)');
+    const { tokens } = await signedIn(onRedis.url);
+    const mcp = (url: string, token?: string) => () => load({
+      url: `${url}/mcp`, method: 'POST', body: WHOAMI,
+      headers: token ? { ...MCP_HEADERS, authorization: `Bearer ${token}` } : MCP_HEADERS, seconds: SECONDS,
+    });
+    const mcpRuns = await alternate({ ours: mcp(onRedis.url, tokens.access_token), sdk: mcp(sdk.url), withoutAuth: mcp(withoutAuth.url) });
+    const ours = rps(mcpRuns.ours!);
+    const sdkRps = rps(mcpRuns.sdk!);
+    const bare = rps(mcpRuns.withoutAuth!);
+    report({ measurement: 'whoami, ours (bearer checked)', value: ours, unit: 'req/s', baseline: { name: 'SDK stateless pattern, no auth', value: sdkRps }, ratio: ours / sdkRps, target: '≥ 3×', met: ours / sdkRps >= 3 });
+    report({ measurement: 'whoami, ours vs ours without the bearer check', value: ours, unit: 'req/s', baseline: { name: 'without bearer check', value: bare }, ratio: ours / bare, target: 'auth costs ≤ 10% (≥ 0.90×)', met: ours / bare >= 0.9 });
+
+    console.log('2. Token endpoint');
+    const refreshBody = (refreshToken: string) => new URLSearchParams({
+      grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'client1', client_secret: 'secret1',
+    }).toString();
+    const memorySession = await signedIn(inMemory.url);
+    const refresh = (url: string, refreshToken: string) => () => load({
+      url: `${url}/oauth/token`, method: 'POST', body: refreshBody(refreshToken),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' }, seconds: SECONDS,
+    });
+    const refreshRuns = await alternate({ redis: refresh(onRedis.url, tokens.refresh_token), memory: refresh(inMemory.url, memorySession.tokens.refresh_token) });
+    const refreshRedis = rps(refreshRuns.redis!);
+    report({ measurement: 'refresh_token grants (Redis)', value: refreshRedis, unit: '/s', baseline: { name: 'memory', value: rps(refreshRuns.memory!) }, ratio: refreshRedis / rps(refreshRuns.memory!), target: '≥ 1,000/s', met: refreshRedis >= 1000 });
+
+    const redisCookie = (await signedIn(onRedis.url)).browser.cookieHeader();
+    const memoryCookie = memorySession.browser.cookieHeader();
+    const flows = { redis: [] as number[], memory: [] as number[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      flows.redis.push(await codeFlowsPerSecond(onRedis.url, redisCookie));
+      flows.memory.push(await codeFlowsPerSecond(inMemory.url, memoryCookie));
+    }
+    const flowsRedis = median(flows.redis);
+    report({ measurement: 'authorization-code flows, authorize → code → token (Redis)', value: flowsRedis, unit: '/s', baseline: { name: 'memory', value: median(flows.memory) }, ratio: flowsRedis / median(flows.memory), target: '≥ 300/s', met: flowsRedis >= 300 });
+
+    console.log('3. Logins under load (Redis)');
+    const user = { username: `bench${Date.now()}`, password: 'bench-password-123' };
+    await fetch(`${onRedis.url}/oauth/register`, json(user));
+    const logins = () => load({ url: `${onRedis.url}/oauth/login`, method: 'POST', body: JSON.stringify(user), headers: { 'content-type': 'application/json' }, connections: 8, seconds: SECONDS });
+    const paced = () => load({ ...{ url: `${onRedis.url}/mcp`, method: 'POST', body: WHOAMI, headers: { ...MCP_HEADERS, authorization: `Bearer ${tokens.access_token}` } }, connections: 4, overallRate: 200, seconds: SECONDS });
+    const idle: number[] = [];
+    const flooded: number[] = [];
+    const loginRates: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      idle.push((await paced()).p99);
+      const [whileFlooded, flood] = await Promise.all([paced(), logins()]);
+      flooded.push(whileFlooded.p99);
+      loginRates.push(flood.requestsPerSecond);
+    }
+    report({ measurement: 'argon2id logins (m=19 MiB, t=2, p=1)', value: median(loginRates), unit: '/s' });
+    const idleP99 = median(idle);
+    const floodedP99 = median(flooded);
+    report({ measurement: 'p99 of /mcp whoami at 200 req/s while logins flood', value: floodedP99, unit: 'ms', baseline: { name: 'idle p99', value: idleP99 }, ratio: floodedP99 / idleP99, target: '≤ 2× idle', met: floodedP99 <= 2 * idleP99 });
+
+    console.log('4. Footprint');
+    const rss = await residentBytes(onRedis.pid);
+    if (rss) report({ measurement: 'resident memory of the Redis-backed server after the runs', value: rss / 2 ** 20, unit: 'MiB' });
+    const fresh = await spawn('src/server.ts', { ...redisEnv, REDIS_PREFIX: `${prefix}fresh:` }, '/.well-known/openid-configuration');
+    report({ measurement: 'start to first answered request (Redis)', value: fresh.startMs, unit: 'ms' });
+    await signedIn(fresh.url);
+    report({ measurement: 'Redis bytes per active user session', value: await sessionBytes(redisUrl, `${prefix}fresh:`), unit: 'bytes' });
+
+    writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+      rounds: ROUNDS, secondsPerRound: SECONDS, logLevel: LOG_LEVEL, rows,
+    }, null, 2)}\n`);
+    console.log('results written to bench/results.json');
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await deleteKeys(redisUrl, prefix);
+  }
+}
+
+/** The Redis memory of one user's session, grant, tokens and used code: every key but the account and key material. */
+async function sessionBytes(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url);
+  try {
+    let bytes = 0;
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 })) {
+      for (const key of keys as string[]) {
+        if (/:(account|account-id|keys|consents|notes):/.test(key)) continue;
+        bytes += Number(await redis.memory('USAGE', key, 'SAMPLES', 0));
+      }
+    }
+    return bytes;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
+    if ((keys as string[]).length) await redis.del(...(keys as string[]));
+  }
+  redis.disconnect();
+}
+
+await main().then(() => process.exit(0), (err: unknown) => {
+  console.error(`bench failed: ${(err as Error).message}`);
+  process.exit(1);
+});
