@@ -14,7 +14,7 @@ import { ConnectedApps } from './connected-apps/connected-apps.js';
 import { AccountFormTokens } from './connected-apps/form-tokens.js';
 import { connectedAppsRoutes } from './connected-apps/routes.js';
 import { assets } from './http/assets.js';
-import { canonicalOrigin } from './http/canonical-origin.js';
+import { pinCanonicalOrigin } from './http/canonical-origin.js';
 import { cors } from './http/cors.js';
 import { handleErrors } from './http/errors.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -73,10 +73,13 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   provider.on('grant.success', (ctx) => metrics.tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type) }));
 
   const koa = new Koa({ keys: keys.cookieKeys, proxy: config.trustProxy });
+  pinCanonicalOrigin(koa, issuer);
   koa.use(observe(log, metrics));
   koa.use(handleErrors(log, ROUTE_METHODS));
-  koa.use(canonicalOrigin(issuer));
   koa.use(securityHeaders(issuer));
+  // The MCP resource server (its protected resource metadata, and /mcp behind the bearer and scope checks)
+  // comes first: it is the hot path, and its exact paths collide with nothing below.
+  koa.use(mcpRoutes({ config, issuer, provider, stores, log, authenticate: mcpAuthenticate }).routes());
   koa.use(assets());
   koa.use(opsRoutes(stores, metrics).routes());
   koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'] }));
@@ -91,9 +94,6 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   const connectedApps = connectedAppsRoutes(provider, accounts, signIn, new ConnectedApps(provider, stores.consents),
     new AccountFormTokens(keys.cookieKeys[0]!, issuer));
   koa.use(connectedApps.routes()).use(connectedApps.allowedMethods());
-
-  // The MCP resource server: its protected resource metadata, and /mcp behind the bearer and scope checks.
-  koa.use(mcpRoutes({ config, issuer, provider, stores, log, authenticate: mcpAuthenticate }).routes());
 
   // The provider serves /oauth/authorize, /oauth/token, ... and discovery; unknown paths fall through.
   koa.use(mount(provider));

@@ -41,14 +41,17 @@ describe('the mcp-oauth command line', () => {
   // The device flow polls every 5 seconds (RFC 8628's default, the server gives no interval): its login is
   // started before the other tests and checked after them, so that wait overlaps theirs.
   const deviceHome = cliHome();
-  let device: { cli: CliProcess; uri: string; page: string };
+  // Its own user: logins of one user, client and browser session share one grant, which another test's
+  // logout revokes.
+  let device: { cli: CliProcess; uri: string; page: string; user: { username: string } };
   /** The user at the browser, signed in once for all the logins below (registering costs argon2 time). */
   let session: Awaited<ReturnType<typeof loggedInBrowser>>;
   before(async () => {
     const cli = startSlowCli(20_000, deviceHome, env(), 'login', '--device', '--no-browser');
+    const deviceUser = await loggedInBrowser(server.url);
     session = await loggedInBrowser(server.url);
     const [, uri, userCode] = await cli.waitFor(/open (\S+) in a browser on any device and enter the code: ([A-Z]{4}-[A-Z]{4})$/m);
-    device = { cli, uri: uri!, page: (await enterDeviceCode(session.browser, userCode!)).html };
+    device = { cli, uri: uri!, page: (await enterDeviceCode(deviceUser.browser, userCode!)).html, user: deviceUser.user };
   });
 
   /** The signed-in user follows the CLI's authorization URL; lands where the server redirects. */
@@ -357,7 +360,7 @@ describe('the mcp-oauth command line', () => {
       expect(device.page).to.include('Device connected');
       const result = await device.cli.done;
       expect(result.code, result.stderr).to.equal(0);
-      expect(result.stdout).to.include(`Logged in to ${server.url} as ${session.user.username}`);
+      expect(result.stdout).to.include(`Logged in to ${server.url} as ${device.user.username}`);
       expect(stored(deviceHome).scope.split(' ').sort()).to.deep.equal(['notes:read', 'notes:write']);
     });
   });

@@ -12,6 +12,21 @@ const PLAIN_ID = /^[\w.:-]{1,128}$/;
  * codes, tokens and passwords travel.
  */
 export function observe(log: Logger, metrics: Metrics): Middleware {
+  // prom-client resolves a label set on every call: keep the resolved children, one per route/method/status.
+  const counters = new Map<string, ReturnType<typeof metrics.requests.labels>>();
+  const timers = new Map<string, ReturnType<typeof metrics.latency.labels>>();
+  const counter = (route: string, method: string, status: string) => {
+    const key = `${route} ${method} ${status}`;
+    let child = counters.get(key);
+    if (!child) counters.set(key, (child = metrics.requests.labels({ route, method, status })));
+    return child;
+  };
+  const timer = (route: string, method: string) => {
+    const key = `${route} ${method}`;
+    let child = timers.get(key);
+    if (!child) timers.set(key, (child = metrics.latency.labels({ route, method })));
+    return child;
+  };
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     const incoming = ctx.get('x-request-id');
@@ -23,8 +38,8 @@ export function observe(log: Logger, metrics: Metrics): Middleware {
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeOf(ctx.path);
-      metrics.requests.inc({ route, method: ctx.method, status: String(ctx.status) });
-      metrics.latency.observe({ route, method: ctx.method }, seconds);
+      counter(route, ctx.method, String(ctx.status)).inc();
+      timer(route, ctx.method).observe(seconds);
       // Every 503 here is storage being unreachable (StorageUnavailable), whichever layer answered it.
       if (ctx.status === 503) metrics.storageErrors.inc();
       log.info({ requestId, method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
