@@ -79,7 +79,10 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   koa.use(securityHeaders(issuer));
   // The MCP resource server (its protected resource metadata, and /mcp behind the bearer and scope checks)
   // comes first: it is the hot path, and its exact paths collide with nothing below.
-  koa.use(mcpRoutes({ config, issuer, provider, stores, log, authenticate: mcpAuthenticate }).routes());
+  koa.use(mcpRoutes({
+    config, issuer, provider, stores, log, authenticate: mcpAuthenticate,
+    onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
+  }).routes());
   koa.use(assets());
   koa.use(opsRoutes(stores, metrics).routes());
   koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'] }));

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import { loadConfig } from '../config/env.js';
 import { start, type Running } from '../src/start.js';
+import { callTool, mcpPost, mcpToken, toolCall } from './helpers/mcp.js';
 import { OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { authorizeCode, exchangeCode, form, json, loggedInBrowser, registerUser, type Tokens } from './helpers/seed.js';
 
@@ -75,6 +76,32 @@ describe('operations: request ids, logs, health, readiness, metrics', () => {
     expect(text).to.include('route="/oauth/authorize"');
     expect(text, 'no raw interaction ids as labels').to.not.match(/route="\/interaction\/[A-Za-z0-9_-]{10,}/);
     expect(text).to.match(/^process_resident_memory_bytes \d+/m);
+  });
+});
+
+describe('operations: MCP tool calls in the metrics', () => {
+  let server: Awaited<ReturnType<typeof serverWithLog>>;
+  before(async () => {
+    server = await serverWithLog({ LOG_LEVEL: 'warn' });
+  });
+  after(() => server.running.close());
+
+  it('counts tool calls by tool and outcome: ok, tool_error, denied (scope), and never by a name the caller made up', async () => {
+    const { token } = await mcpToken(server.url, 'notes:read');
+    await callTool(server.url, token, 'whoami');
+    await callTool(server.url, token, 'notes_list');
+    await mcpPost(server.url, token, toolCall('notes_add', { text: 'x' }));
+    await mcpPost(server.url, token, toolCall('made_up_tool_name'));
+    const { token: writer } = await mcpToken(server.url);
+    await callTool(server.url, writer, 'notes_delete', { id: 'no-such-note' });
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const count = (tool: string, outcome: string) =>
+      Number(new RegExp(`^mcp_tool_calls_total\\{tool="${tool}",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    expect(count('whoami', 'ok')).to.equal(1);
+    expect(count('notes_list', 'ok')).to.equal(1);
+    expect(count('notes_add', 'denied')).to.equal(1);
+    expect(count('notes_delete', 'tool_error')).to.equal(1);
+    expect(text).to.not.include('made_up_tool_name');
   });
 });
 

@@ -17,12 +17,15 @@ const INSTRUCTIONS = 'Keeps short text notes for the signed-in user: notes_add s
  * An McpServer serving `tools` to the caller of the current request. Handlers read the caller from
  * `extra.authInfo` rather than from a closure: the endpoint builds one server and serves every caller with it.
  */
-export function createMcpServer(tools: readonly Tool[], notes: NotesStore, log: Logger): McpServer {
+/** Told the outcome of every tool call (for metrics): ran, ran and reported an error, or refused for scope. */
+export type ToolCallRecorder = (tool: string, outcome: 'ok' | 'tool_error' | 'denied') => void;
+
+export function createMcpServer(tools: readonly Tool[], notes: NotesStore, log: Logger, record: ToolCallRecorder = () => {}): McpServer {
   const server = new McpServer(SERVER_INFO, { instructions: INSTRUCTIONS });
   for (const tool of tools) {
     const { name, title, description, inputSchema, annotations } = tool;
-    server.registerTool(name, { title, description, inputSchema, annotations }, async (input, extra): Promise<CallToolResult> => {
-      const caller = callerOf(extra.authInfo);
+    const run = async (input: Record<string, unknown>, authInfo: Parameters<typeof callerOf>[0]): Promise<CallToolResult> => {
+      const caller = callerOf(authInfo);
       if (!caller) {
         log.error({ tool: name }, 'tool called without a validated caller');
         return toolError('This server could not tell who is calling; the tool did not run.');
@@ -38,6 +41,11 @@ export function createMcpServer(tools: readonly Tool[], notes: NotesStore, log: 
         log.error({ err, tool: name }, 'tool failed');
         return toolError('The tool failed because of a problem on the server.');
       }
+    };
+    server.registerTool(name, { title, description, inputSchema, annotations }, async (input, extra) => {
+      const result = await run(input, extra.authInfo);
+      record(name, result.isError ? 'tool_error' : 'ok');
+      return result;
     });
   }
   return server;
