@@ -1,5 +1,6 @@
 import type { Config } from '../config/env.js';
 import type { Logger } from '../src/log.js';
+import { memoryLimiters, redisLimiters } from './limiter.js';
 import { MemoryAccountStore } from './memory/accounts.js';
 import { MemoryConsentStore } from './memory/consents.js';
 import { MemoryInvalidationBus } from './memory/invalidations.js';
@@ -22,6 +23,7 @@ function memoryStores(): Stores {
     notes: new MemoryNotesStore(),
     consents: new MemoryConsentStore(),
     invalidations: new MemoryInvalidationBus(),
+    limiter: memoryLimiters,
     oidc,
     keys: new MemoryKeyVault(),
     description: 'in memory (REDIS_URL not set): all state is lost when the process stops',
@@ -61,6 +63,7 @@ async function redisStores(url: string, prefix: string, log: Logger): Promise<St
     notes: new RedisNotesStore(redis, prefix),
     consents: new RedisConsentStore(redis, prefix),
     invalidations,
+    limiter: redisLimiters(redis, prefix),
     oidc: redisOidcStorage(redis, prefix),
     keys: new RedisKeyVault(redis, prefix),
     description: `Redis at ${where}, key prefix "${prefix}"`,

@@ -61,6 +61,16 @@ export interface InvalidationBus {
   subscribe(listener: (invalidation: Invalidation) => void, onReset: () => void): void;
 }
 
+/** Counts attempts per key in a fixed window (brute-force and abuse limits); shared by instances on Redis. */
+export interface Limiter {
+  /** Seconds until `key` may try again; 0 when it may now. */
+  blockedFor(key: string): Promise<number>;
+  /** Counts one attempt against `key`. */
+  hit(key: string): Promise<void>;
+}
+
+export type LimiterFactory = (name: string, attempts: number, windowSeconds: number) => Limiter;
+
 /** Where generated key material lives when the configuration gives none. */
 export interface KeyVault {
   /** For the start-up log. */
@@ -80,6 +90,7 @@ export interface Stores {
   notes: NotesStore;
   consents: ConsentStore;
   invalidations: InvalidationBus;
+  limiter: LimiterFactory;
   oidc: OidcStorage;
   keys: KeyVault;
   /** For the start-up log, e.g. "in memory ..." or "Redis at ...". */

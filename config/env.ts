@@ -25,6 +25,13 @@ export interface Config {
   jwks: { keys: Record<string, unknown>[] } | undefined;
   /** Unset: everything in memory. */
   redis: { url: string; prefix: string } | undefined;
+  /** Brute-force and abuse limits (attempts per window); 0 turns one off. */
+  limits: {
+    loginFailuresPerUsername: number;
+    loginFailuresPerIp: number;
+    registrationsPerIp: number;
+    clientRegistrationsPerIp: number;
+  };
   /** Who may call /mcp besides the issuer's own origin and host (DNS-rebinding protection). */
   mcp: { allowedOrigins: string[]; allowedHosts: string[] };
   /** True when the process runs on any development default (see productionProblems). */
@@ -43,6 +50,9 @@ const boolean = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const commaList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+const limit = (fallback: number) => z.coerce.number({ error: 'must be a number' })
+  .int('must be a whole number').min(0, 'must be 0 (off) or more').default(fallback);
 
 const parseUrl = (v: string) => (URL.canParse(v) ? new URL(v) : undefined);
 
@@ -98,6 +108,10 @@ const schema = z.object({
   REDIS_URL: z.string().refine((v) => /^rediss?:$/.test(parseUrl(v)?.protocol ?? ''), {
     error: 'must be a redis:// or rediss:// URL',
   }).optional(),
+  LIMIT_LOGIN_FAILURES_PER_USERNAME: limit(10),
+  LIMIT_LOGIN_FAILURES_PER_IP: limit(50),
+  LIMIT_REGISTRATIONS_PER_IP: limit(20),
+  LIMIT_CLIENT_REGISTRATIONS_PER_IP: limit(30),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 characters of letters, digits, "_", ":", "." or "-"')
     .default('mcp-oauth:'),
   MCP_ALLOWED_ORIGINS: z.string().transform(commaList).pipe(z.array(origin)).default([]),
@@ -180,6 +194,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     cookieKeys: env.COOKIE_KEYS,
     jwks,
     redis: env.REDIS_URL ? { url: env.REDIS_URL, prefix: env.REDIS_PREFIX } : undefined,
+    limits: {
+      loginFailuresPerUsername: env.LIMIT_LOGIN_FAILURES_PER_USERNAME,
+      loginFailuresPerIp: env.LIMIT_LOGIN_FAILURES_PER_IP,
+      registrationsPerIp: env.LIMIT_REGISTRATIONS_PER_IP,
+      clientRegistrationsPerIp: env.LIMIT_CLIENT_REGISTRATIONS_PER_IP,
+    },
     mcp: { allowedOrigins: env.MCP_ALLOWED_ORIGINS, allowedHosts: env.MCP_ALLOWED_HOSTS },
     // Generated keys are a development default only where nothing keeps them: with Redis they are shared and kept.
     usesDevDefaults: {

@@ -8,6 +8,7 @@ import type { Keys } from '../config/keys.js';
 import { providerConfiguration, REFRESH_REUSE_GRACE_SECONDS, ROUTE_METHODS, ROUTES } from '../config/provider.js';
 import { withInvalidation } from '../adapters/invalidating.js';
 import { withRefreshGrace } from '../adapters/refresh-grace.js';
+import { AbuseLimits } from './accounts/abuse-limits.js';
 import { AccountService } from './accounts/accounts.js';
 import { createPasswordHasher } from './accounts/password.js';
 import { ConnectedApps } from './connected-apps/connected-apps.js';
@@ -17,6 +18,7 @@ import { assets } from './http/assets.js';
 import { pinCanonicalOrigin } from './http/canonical-origin.js';
 import { cors } from './http/cors.js';
 import { handleErrors } from './http/errors.js';
+import { limitClientRegistrations } from './http/client-registration-limit.js';
 import { securityHeaders } from './http/security-headers.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { interactionRoutes } from './interactions/routes.js';
@@ -52,7 +54,8 @@ export interface App {
 /** The composition root: reading it top to bottom is the path every request takes. */
 export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fetch, mcpAuthenticate }: AppParts): App {
   const metrics = new Metrics();
-  const accounts = new AccountService(stores.accounts, createPasswordHasher(), (outcome) => metrics.logins.inc({ outcome }));
+  const limits = new AbuseLimits(config.limits, stores.limiter);
+  const accounts = new AccountService(stores.accounts, createPasswordHasher(), limits, (outcome) => metrics.logins.inc({ outcome }));
   const clients = staticClients(config, issuer);
 
   const provider = new Provider(issuer, providerConfiguration({
@@ -86,6 +89,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   koa.use(assets());
   koa.use(opsRoutes(stores, metrics).routes());
   koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'] }));
+  koa.use(limitClientRegistrations(ROUTES.registration, limits));
 
   const signIn = createSignIn(provider, issuer);
   const seed = seedRoutes(accounts, signIn);

@@ -1,8 +1,13 @@
 import { expect } from 'chai';
+import { memoryLimiters } from '../adapters/limiter.js';
 import { MemoryAccountStore } from '../adapters/memory/accounts.js';
+import { AbuseLimits } from '../src/accounts/abuse-limits.js';
 import { AccountService } from '../src/accounts/accounts.js';
 import { availableParallelism } from 'node:os';
 import { createPasswordHasher, HASHING_SLOTS, Slots, type PasswordHasher } from '../src/accounts/password.js';
+
+const IP = '127.0.0.1';
+const NO_LIMITS = new AbuseLimits({ loginFailuresPerUsername: 0, loginFailuresPerIp: 0, registrationsPerIp: 0, clientRegistrationsPerIp: 0 }, memoryLimiters);
 
 /** The real argon2 hasher, counting which verification each call made. */
 function countingHasher() {
@@ -19,8 +24,8 @@ function countingHasher() {
 describe('accounts', () => {
   it('stores only an argon2id hash with the OWASP parameters (19 MiB, t=2, p=1)', async () => {
     const store = new MemoryAccountStore();
-    const accounts = new AccountService(store, createPasswordHasher());
-    const account = await accounts.register({ username: 'Alice', password: 'correct horse battery' });
+    const accounts = new AccountService(store, createPasswordHasher(), NO_LIMITS);
+    const account = await accounts.register({ username: 'Alice', password: 'correct horse battery' }, IP);
     const stored = await store.findById(account!.id);
     const [, algorithm, version, params] = stored!.passwordHash.split('$');
     expect([algorithm, version]).to.deep.equal(['argon2id', 'v=19']);
@@ -30,19 +35,19 @@ describe('accounts', () => {
 
   it('an unknown user costs one argon2 verification, like a wrong password, and both fail alike', async () => {
     const { hasher, calls } = countingHasher();
-    const accounts = new AccountService(new MemoryAccountStore(), hasher);
-    await accounts.register({ username: 'bob', password: 'password123' });
+    const accounts = new AccountService(new MemoryAccountStore(), hasher, NO_LIMITS);
+    await accounts.register({ username: 'bob', password: 'password123' }, IP);
 
-    expect(await accounts.authenticate('nobody', 'password123')).to.equal(undefined);
+    expect(await accounts.authenticate('nobody', 'password123', IP)).to.equal(undefined);
     expect(calls).to.deep.equal({ verify: 0, verifyNothing: 1 });
-    expect(await accounts.authenticate('bob', 'wrong-password')).to.equal(undefined);
+    expect(await accounts.authenticate('bob', 'wrong-password', IP)).to.equal(undefined);
     expect(calls).to.deep.equal({ verify: 1, verifyNothing: 1 });
-    expect((await accounts.authenticate('BOB', 'password123'))?.username).to.equal('bob');
+    expect((await accounts.authenticate('BOB', 'password123', IP))?.username).to.equal('bob');
   });
 
   it('usernames are unique regardless of case, and of concurrent registrations of one name exactly one wins', async () => {
-    const accounts = new AccountService(new MemoryAccountStore(), createPasswordHasher());
-    const results = await Promise.all(['carol', 'Carol', 'CAROL', 'carol'].map((username) => accounts.register({ username, password: 'password123' })));
+    const accounts = new AccountService(new MemoryAccountStore(), createPasswordHasher(), NO_LIMITS);
+    const results = await Promise.all(['carol', 'Carol', 'CAROL', 'carol'].map((username) => accounts.register({ username, password: 'password123' }, IP)));
     expect(results.filter(Boolean)).to.have.length(1);
   });
 });

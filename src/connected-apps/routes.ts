@@ -47,7 +47,7 @@ export function connectedAppsRoutes(
     const form = await readForm(ctx);
     // Bound to the browser only: signing in again, as someone else, from a second tab is allowed.
     if (!tokens.verify(ctx, form.csrf)) throw formExpired();
-    const checked = await checkSignInForm(accounts, form);
+    const checked = await checkSignInForm(accounts, form, ctx.ip);
     if ('error' in checked) return pages.signIn(ctx, { csrf: tokens.issue(ctx), username: form.username, ...checked });
     await signIn(ctx, checked.account.id);
     ctx.status = 303;

@@ -49,6 +49,7 @@ export function handleErrors(log: Logger, methodsByPath: Readonly<Record<string,
     }
     if (!problem) return;
     ctx.set('Cache-Control', 'no-store');
+    if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
     if (ctx.state.html) {
       await sendPage(ctx, 'error', { title: 'Something went wrong', error: problem.error, description: problem.description }, problem.status);
     } else {

@@ -7,6 +7,8 @@ export class Problem extends Error {
     readonly status: number,
     readonly error: string,
     readonly description: string,
+    /** Seconds, sent as Retry-After (429, 503). */
+    readonly retryAfter?: number,
   ) {
     super(description);
     this.name = 'Problem';

@@ -92,7 +92,7 @@ export function interactionRoutes(
 
   router.post('/login', htmlErrors, sameOriginPost, load, async (ctx) => {
     const form = await readLoginForm(ctx);
-    const checked = await checkSignInForm(accounts, form);
+    const checked = await checkSignInForm(accounts, form, ctx.ip);
     if ('error' in checked) return pages.login(ctx, current(ctx), { username: form.username, ...checked });
     await finish(ctx, { login: { accountId: checked.account.id, amr: ['pwd'] } });
   });
@@ -112,7 +112,7 @@ export function interactionRoutes(
     if (form.password !== form.confirm) {
       return pages.register(ctx, interaction, { username: form.username, error: 'The two passwords do not match.', status: 400 });
     }
-    const account = await accounts.register(parsed.data);
+    const account = await accounts.register(parsed.data, ctx.ip);
     if (!account) {
       return pages.register(ctx, interaction, { username: form.username, error: 'That username is already taken.', status: 409 });
     }

@@ -13,7 +13,7 @@ export const invalidCredentials = () => new Problem(401, 'invalid_credentials', 
 export function login(accounts: AccountService, signIn: SignIn): Middleware {
   return async (ctx) => {
     const { username, password } = parseWith(LoginCredentials, await readJson(ctx));
-    const account = await accounts.authenticate(username, password);
+    const account = await accounts.authenticate(username, password, ctx.ip);
     if (!account) throw invalidCredentials();
     await signIn(ctx, account.id);
     ctx.set('Cache-Control', 'no-store');

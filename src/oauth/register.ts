@@ -9,7 +9,7 @@ import { parseWith } from '../http/validate.js';
 export function register(accounts: AccountService): Middleware {
   return async (ctx) => {
     const credentials = parseWith(NewCredentials, await readJson(ctx));
-    const account = await accounts.register(credentials);
+    const account = await accounts.register(credentials, ctx.ip);
     if (!account) throw new Problem(409, 'username_taken', 'that username is already taken');
     ctx.status = 201;
     ctx.body = { message: 'Registration successful', userId: account.id };

@@ -10,8 +10,16 @@ export interface TestServer {
 }
 
 /** The real server, in this process, on an ephemeral port, configured from env-style variables. */
+/** Tests sign up and fail logins by the hundred from one address: limits are off unless a test sets them. */
+const NO_LIMITS = {
+  LIMIT_LOGIN_FAILURES_PER_USERNAME: '0',
+  LIMIT_LOGIN_FAILURES_PER_IP: '0',
+  LIMIT_REGISTRATIONS_PER_IP: '0',
+  LIMIT_CLIENT_REGISTRATIONS_PER_IP: '0',
+};
+
 export async function startTestServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...NO_LIMITS, ...env });
   const running = await start(config, createLogger(config.logLevel), options);
   return { url: running.issuer, running, close: () => running.close() };
 }
