@@ -58,10 +58,14 @@ export async function start(config: Config, log: Logger, options: StartOptions =
     issuer,
     app,
     close: async () => {
+      // Connections whose request finishes during shutdown go idle one by one: close each as it does, rather
+      // than waiting out the keep-alive timeout.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      clearInterval(sweep);
       await stores.close();
     },
   };

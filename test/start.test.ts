@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,30 @@ describe('starting the server process', function () {
     expect((await discovery.json()).issuer).to.equal(issuer);
     started.child.kill('SIGTERM');
     expect(await started.exited).to.equal(0);
+  });
+
+  it('on SIGTERM, a request already in flight still gets its answer before the process exits 0', async () => {
+    const started = launch({ PORT: '0' });
+    const issuer = await listening(started);
+    const { port } = new URL(issuer);
+    // A registration whose body is still arriving when the signal comes.
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/oauth/register', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+      req.write('{"username":"shutdown-user",');
+      setTimeout(() => {
+        started.child.kill('SIGTERM');
+        setTimeout(() => req.end('"password":"password123"}'), 300);
+      }, 200);
+    });
+    const { status, body } = await answer;
+    expect(status).to.equal(201);
+    expect(JSON.parse(body).message).to.equal('Registration successful');
+    expect(await started.exited).to.equal(0);
+    expect(started.lines.join('\n')).to.include('SIGTERM: shutting down');
   });
 
   it('reads a .env file from the working directory', async () => {
