@@ -268,16 +268,21 @@ describe('an MCP host, from nothing to tools, with real client libraries', () =>
     expect(config.clientMetadata().client_secret).to.equal(undefined);
     expect(config.serverMetadata().supportsPKCE('S256')).to.equal(true);
 
-    const codeVerifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const authorizationUrl = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'notes:read',
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-      resource,
-    });
+    /** A fresh authorization request for `scope` on the MCP resource, with PKCE S256 and state. */
+    const authorizationFor = async (scope: string) => {
+      const verifier = client.randomPKCECodeVerifier();
+      const expected = client.randomState();
+      const url = client.buildAuthorizationUrl(config, {
+        redirect_uri: redirectUri,
+        scope,
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state: expected,
+        resource,
+      });
+      return { verifier, state: expected, url };
+    };
+    const { verifier: codeVerifier, state, url: authorizationUrl } = await authorizationFor('notes:read');
 
     // The user signs in on the login page and allows on the consent page.
     const user = await registerUser(server.url);
@@ -329,16 +334,7 @@ describe('an MCP host, from nothing to tools, with real client libraries', () =>
 
     // Even with openid granted, the access token issued for resource=/mcp is the resource's: it still works at
     // /mcp and is still refused at userinfo (the ID token is what the client gets for the openid part).
-    const verifier2 = client.randomPKCECodeVerifier();
-    const state2 = client.randomState();
-    const withOpenid = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid notes:read',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier2),
-      code_challenge_method: 'S256',
-      state: state2,
-      resource,
-    });
+    const { verifier: verifier2, state: state2, url: withOpenid } = await authorizationFor('openid notes:read');
     const asked = await interactionPage(await browser.follow(withOpenid.href));
     expect(listedScopes(asked.html)).to.deep.equal(['Sign you in with your account openid']);
     const allowed2 = await browser.submit(asked.html, '/consent', {});
