@@ -23,12 +23,12 @@ const starting: RequestListener = (req, res) => {
   res.end(JSON.stringify(live ? { status: 'ok' } : { error: 'temporarily_unavailable', error_description: 'the server is starting' }));
 };
 
+export type StartOptions = Pick<AppParts, 'outboundFetch' | 'mcpAuthenticate'>;
+
 /**
  * Listens first, so that an unset ISSUER can name the port actually bound (PORT=0 in tests), and so that a
  * server waiting for its Redis answers 503 rather than refusing connections.
  */
-export type StartOptions = Pick<AppParts, 'outboundFetch' | 'mcpAuthenticate'>;
-
 export async function start(config: Config, log: Logger, options: StartOptions = {}): Promise<Running> {
   const server = createServer(starting);
   await new Promise<void>((resolve, reject) => {

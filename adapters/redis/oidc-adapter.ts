@@ -72,13 +72,14 @@ class RedisOidcAdapter implements Adapter {
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     return guarded(async () => {
       const keepMs = retentionMs(expiresIn);
+      const now = Date.now();
       const { uid, userCode, grantId } = payload;
       const pointer = (key: string) => (keepMs ? this.redis.set(key, id, 'PX', keepMs) : this.redis.set(key, id));
       await Promise.all([
         uid && pointer(this.keys.uid(this.name, uid)),
         userCode && pointer(this.keys.userCode(this.name, userCode)),
         grantId && this.redis.oidcIndexGrant(
-          this.keys.grant(grantId), `${this.name}:${id}`, keepMs ? String(Date.now() + keepMs) : '+inf', String(Date.now()),
+          this.keys.grant(grantId), `${this.name}:${id}`, keepMs ? String(now + keepMs) : '+inf', String(now),
         ),
       ]);
       const fields = ['payload', JSON.stringify(payload)];

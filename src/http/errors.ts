@@ -34,8 +34,7 @@ export function handleErrors(log: Logger, methodsByPath: Readonly<Record<string,
       if (err instanceof Problem) {
         problem = err;
       } else if (err instanceof StorageUnavailable) {
-        problem = new Problem(503, err.error, err.error_description ?? 'try again shortly');
-        ctx.set('Retry-After', '5');
+        problem = new Problem(503, err.error, err.error_description ?? 'try again shortly', 5);
       } else {
         const status = (err as { status?: number }).status;
         const expose = (err as { expose?: boolean }).expose;

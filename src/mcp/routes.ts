@@ -12,7 +12,7 @@ import { bearerCheck } from './bearer.js';
 import { bearerChallenges } from './challenge.js';
 import { answerJsonRpcError, JSON_RPC } from './json-rpc.js';
 import { createMcpServer, type ToolCallRecorder } from './mcp-server.js';
-import { calledTools, readMessages } from './messages.js';
+import { readMessages } from './messages.js';
 import { originCheck } from './origin-check.js';
 import { PRM_PATHS, protectedResourceMetadata } from './protected-resource-metadata.js';
 import { scopeCheck } from './scope-check.js';
@@ -44,11 +44,10 @@ export function mcpRoutes(parts: McpParts): Router {
   const { config, issuer, provider, stores, log } = parts;
   const challenges = bearerChallenges(issuer);
   const authenticate = parts.authenticate ?? bearerCheck(provider, stores.accounts, issuer, challenges, new TokenCache(stores.invalidations));
-  const requireScopes = scopeCheck(tools, challenges);
-  // One MCP server for the app's lifetime, shared by every request in flight (see streamable-http.ts).
   const record = parts.onToolCall ?? (() => {});
+  const requireScopes = scopeCheck(tools, challenges, (tool) => record(tool, 'denied'));
+  // One MCP server for the app's lifetime, shared by every request in flight (see streamable-http.ts).
   const serve = streamableHttp(createMcpServer(tools, stores.notes, log, record));
-  const known = new Set(tools.map((tool) => tool.name));
   // Exact paths only: the resource is exactly <issuer>/mcp, and CORS applies by exact path.
   const router = new Router({ strict: true, sensitive: true });
 
@@ -75,13 +74,7 @@ export function mcpRoutes(parts: McpParts): Router {
       const auth = await authenticate(ctx);
       const body = await readMessages(ctx);
       if (body === undefined) return;
-      try {
-        requireScopes(ctx, auth, body);
-      } catch (err) {
-        // Only our tools' names become metric labels: a caller cannot invent label values.
-        for (const name of calledTools(body)) record(known.has(name) ? name : 'unknown', 'denied');
-        throw err;
-      }
+      requireScopes(ctx, auth, body);
       await serve(ctx, body, auth);
     },
   );

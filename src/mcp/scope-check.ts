@@ -13,13 +13,17 @@ export function missingScopes(granted: readonly string[], required: readonly str
  * Checks the token's scopes against every tool the request calls, before anything runs: a call the token does
  * not cover is an HTTP 403 insufficient_scope whose challenge names the scopes to ask for (those granted plus
  * those missing), so the host can step up and retry (MCP authorization spec). Unknown tools pass: the SDK
- * answers them with its own error.
+ * answers them with its own error. `onDenied` hears each refused call; only our own tools can be refused.
  */
-export function scopeCheck(tools: readonly Tool[], challenges: BearerChallenges) {
+export function scopeCheck(tools: readonly Tool[], challenges: BearerChallenges, onDenied: (tool: string) => void) {
   const scopesOf = new Map(tools.map((tool) => [tool.name, tool.scopes]));
   return function requireScopes(ctx: Context, auth: AuthInfo, body: unknown): void {
-    const needed = calledTools(body).flatMap((name) => missingScopes(auth.scopes, scopesOf.get(name) ?? []));
-    if (!needed.length) return;
+    const denied = calledTools(body)
+      .map((name) => ({ name, missing: missingScopes(auth.scopes, scopesOf.get(name) ?? []) }))
+      .filter(({ missing }) => missing.length);
+    if (!denied.length) return;
+    for (const { name } of denied) onDenied(name);
+    const needed = denied.flatMap(({ missing }) => missing);
     const scope = [...new Set([...auth.scopes, ...needed])].join(' ');
     throw challenges.insufficientScope(ctx, scope, `this call needs the scope ${[...new Set(needed)].join(' ')}, which the access token was not granted`);
   };
