@@ -31,6 +31,7 @@ export interface Config {
     loginFailuresPerIp: number;
     registrationsPerIp: number;
     clientRegistrationsPerIp: number;
+    tokenErrorsPerClientAndIp: number;
   };
   /** Who may call /mcp besides the issuer's own origin and host (DNS-rebinding protection). */
   mcp: { allowedOrigins: string[]; allowedHosts: string[] };
@@ -112,6 +113,7 @@ const schema = z.object({
   LIMIT_LOGIN_FAILURES_PER_IP: limit(50),
   LIMIT_REGISTRATIONS_PER_IP: limit(20),
   LIMIT_CLIENT_REGISTRATIONS_PER_IP: limit(30),
+  LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: limit(30),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 characters of letters, digits, "_", ":", "." or "-"')
     .default('mcp-oauth:'),
   MCP_ALLOWED_ORIGINS: z.string().transform(commaList).pipe(z.array(origin)).default([]),
@@ -199,6 +201,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       loginFailuresPerIp: env.LIMIT_LOGIN_FAILURES_PER_IP,
       registrationsPerIp: env.LIMIT_REGISTRATIONS_PER_IP,
       clientRegistrationsPerIp: env.LIMIT_CLIENT_REGISTRATIONS_PER_IP,
+      tokenErrorsPerClientAndIp: env.LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP,
     },
     mcp: { allowedOrigins: env.MCP_ALLOWED_ORIGINS, allowedHosts: env.MCP_ALLOWED_HOSTS },
     // Generated keys are a development default only where nothing keeps them: with Redis they are shared and kept.

@@ -19,6 +19,7 @@ import { pinCanonicalOrigin } from './http/canonical-origin.js';
 import { cors } from './http/cors.js';
 import { handleErrors } from './http/errors.js';
 import { limitClientRegistrations } from './http/client-registration-limit.js';
+import { noStore } from './http/no-store.js';
 import { securityHeaders } from './http/security-headers.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { interactionRoutes } from './interactions/routes.js';
@@ -27,6 +28,7 @@ import { opsRoutes } from './ops/health.js';
 import { Metrics } from './ops/metrics.js';
 import { observe } from './ops/observe.js';
 import { mcpRoutes, type Authenticate } from './mcp/routes.js';
+import { limitClientErrors } from './oauth/client-error-limit.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { findAccount } from './oauth/find-account.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
@@ -72,6 +74,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
     },
   }));
   provider.proxy = config.trustProxy;
+  limitClientErrors(provider, limits);
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
   provider.on('grant.success', (ctx) => metrics.tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type) }));
 
@@ -103,6 +106,8 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   koa.use(connectedApps.routes()).use(connectedApps.allowedMethods());
 
   // The provider serves /oauth/authorize, /oauth/token, ... and discovery; unknown paths fall through.
+  // Its revocation endpoint's answers (errors included) carry no cache header of their own.
+  koa.use(noStore(ROUTES.revocation));
   koa.use(mount(provider));
   return { koa, provider };
 }

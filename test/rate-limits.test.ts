@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { expectOAuthError } from './helpers/assertions.js';
 import { Browser } from './helpers/browser.js';
 import { requireRedis, uniquePrefix } from './helpers/redis.js';
-import { authorizeUrl, json, registerUser, uniqueName } from './helpers/seed.js';
+import { authorizeCode, authorizeUrl, basicAuth, exchangeCode, form, json, loggedInBrowser, registerUser, uniqueName } from './helpers/seed.js';
 import { startTestServer, useTestServer, type TestServer } from './helpers/server.js';
+import { RESOURCE_SERVER_ENV, RS } from './helpers/third-party.js';
 
 const login = (base: string, username: string, password: string, headers: Record<string, string> = {}) =>
   fetch(`${base}/oauth/login`, { ...json({ username, password }), headers: { 'content-type': 'application/json', ...headers } });
@@ -69,6 +70,95 @@ describe('brute-force and abuse limits', () => {
   });
 });
 
+describe('failed client requests at the token, introspection and revocation endpoints', () => {
+  const server = useTestServer({ LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: '3', TRUST_PROXY: 'true', ...RESOURCE_SERVER_ENV });
+  let from = 0;
+  const address = () => ({ 'x-forwarded-for': `198.51.100.${++from}` });
+  const token = (fields: Record<string, string>, headers: Record<string, string>) => fetch(`${server.url}/oauth/token`, form(fields, headers));
+  const wrongSecret = (ip: Record<string, string>) => token({
+    grant_type: 'authorization_code', code: 'guess', redirect_uri: `${server.url}/callback`, client_id: 'client1', client_secret: 'guess',
+  }, ip);
+  const cliGuess = (ip: Record<string, string>) => token({ grant_type: 'refresh_token', refresh_token: 'guess', client_id: 'mcp-cli' }, ip);
+  const freshCode = async () => (await authorizeCode((await loggedInBrowser(server.url)).browser)).code;
+
+  it('wrong client secrets lock that address out of the client, before the secret is checked; other addresses go on', async () => {
+    const ip = address();
+    expect((await wrongSecret(ip)).status).to.equal(401);
+    // The same count whatever the form of the answer or of the client authentication.
+    expect((await wrongSecret({ ...ip, accept: 'text/html' })).status).to.equal(401);
+    const basic = await token({ grant_type: 'refresh_token', refresh_token: 'guess' }, { ...ip, authorization: basicAuth('client1', 'guess') });
+    await expectOAuthError(basic, 401, 'invalid_client');
+
+    const code = await freshCode();
+    const refused = await fetch(`${server.url}/oauth/token`, { ...form({
+      grant_type: 'authorization_code', code, redirect_uri: `${server.url}/callback`, client_id: 'client1', client_secret: 'secret1',
+    }, ip) });
+    const body = await expectTooMany(refused);
+    expect(body.error_description).to.match(/too many failed requests for this client from this address; try again in \d+ seconds/);
+    expect(refused.headers.get('cache-control')).to.equal('no-store');
+    // Refused before anything was checked or spent: the code still works, from an address in good standing.
+    const res = await exchangeCode(server.url, code, {});
+    expect(res.status).to.equal(200);
+  });
+
+  it('a refused address gets 429 for the right secret too, whichever way the client authenticates', async () => {
+    const ip = address();
+    for (let i = 0; i < 3; i++) await wrongSecret(ip);
+    await expectTooMany(await wrongSecret(ip));
+    await expectTooMany(await token({ grant_type: 'refresh_token', refresh_token: 'x' }, { ...ip, authorization: basicAuth('client1', 'secret1') }));
+  });
+
+  it('guessed refresh tokens and codes count for a public client, per address', async () => {
+    const ip = address();
+    for (let i = 0; i < 3; i++) await expectOAuthError(await cliGuess(ip), 400, 'invalid_grant');
+    await expectTooMany(await cliGuess(ip));
+    await expectOAuthError(await cliGuess(address()), 400, 'invalid_grant');
+    // The count is this client's: the address may still use another one.
+    await expectOAuthError(await wrongSecret(ip), 401, 'invalid_client');
+  });
+
+  it('an authenticated confidential client\'s own invalid_grant errors do not count', async () => {
+    const ip = address();
+    for (let i = 0; i < 5; i++) {
+      await expectOAuthError(await token({ grant_type: 'refresh_token', refresh_token: 'expired', client_id: 'client1', client_secret: 'secret1' }, ip), 400, 'invalid_grant');
+    }
+    const code = await freshCode();
+    expect((await fetch(`${server.url}/oauth/token`, form({
+      grant_type: 'authorization_code', code, redirect_uri: `${server.url}/callback`, client_id: 'client1', client_secret: 'secret1',
+    }, ip))).status).to.equal(200);
+  });
+
+  it('device-flow polling (authorization_pending, slow_down) is the protocol working, not guessing', async () => {
+    const ip = address();
+    const started = await fetch(`${server.url}/oauth/device/auth`, form({ client_id: 'mcp-cli' }, ip));
+    const { device_code: deviceCode } = await started.json() as { device_code: string };
+    for (let i = 0; i < 5; i++) {
+      const res = await token({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: deviceCode, client_id: 'mcp-cli' }, ip);
+      expect(res.status).to.equal(400);
+      expect((await res.json()).error).to.be.oneOf(['authorization_pending', 'slow_down']);
+    }
+  });
+
+  it('introspection and revocation count the same failures as the token endpoint', async () => {
+    const ip = address();
+    const introspect = (secret: string) => fetch(`${server.url}/oauth/introspect`, form({ token: 'x' }, { ...ip, authorization: basicAuth(RS.id, secret) }));
+    const revoke = (secret: string) => fetch(`${server.url}/oauth/revoke`, form({ token: 'x' }, { ...ip, authorization: basicAuth(RS.id, secret) }));
+    await expectOAuthError(await introspect('guess'), 401, 'invalid_client');
+    await expectOAuthError(await revoke('guess'), 401, 'invalid_client');
+    await expectOAuthError(await introspect('guess'), 401, 'invalid_client');
+    await expectTooMany(await introspect(RS.secret));
+    await expectTooMany(await revoke(RS.secret));
+    expect((await fetch(`${server.url}/oauth/introspect`, form({ token: 'x' }, { ...address(), authorization: basicAuth(RS.id, RS.secret) }))).status).to.equal(200);
+  });
+
+  it('an unknown client id is not counted or refused: it is invalid_client each time', async () => {
+    const ip = address();
+    for (let i = 0; i < 5; i++) {
+      await expectOAuthError(await token({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'nobody', client_secret: 'guess' }, ip), 401, 'invalid_client');
+    }
+  });
+});
+
 describe('registration limits', () => {
   const server = useTestServer({ LIMIT_REGISTRATIONS_PER_IP: '2' });
 
@@ -101,5 +191,16 @@ describe('limits on Redis hold across instances', () => {
     expect((await login(b.url, user.username, 'wrong-2')).status).to.equal(401);
     await expectTooMany(await login(a.url, user.username, user.password));
     await expectTooMany(await login(b.url, user.username, user.password));
+  });
+
+  it('failed client requests on one instance count on the other', async () => {
+    const env = { REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix(), LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: '2' };
+    servers.push(await startTestServer(env), await startTestServer(env));
+    const [a, b] = servers.slice(-2) as [TestServer, TestServer];
+    const guess = (base: string) => fetch(`${base}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: 'guess', client_id: 'mcp-cli' }));
+    await expectOAuthError(await guess(a.url), 400, 'invalid_grant');
+    await expectOAuthError(await guess(b.url), 400, 'invalid_grant');
+    await expectTooMany(await guess(a.url));
+    await expectTooMany(await guess(b.url));
   });
 });

@@ -9,15 +9,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The real server, in this process, on an ephemeral port, configured from env-style variables. */
 /** Tests sign up and fail logins by the hundred from one address: limits are off unless a test sets them. */
 const NO_LIMITS = {
   LIMIT_LOGIN_FAILURES_PER_USERNAME: '0',
   LIMIT_LOGIN_FAILURES_PER_IP: '0',
   LIMIT_REGISTRATIONS_PER_IP: '0',
   LIMIT_CLIENT_REGISTRATIONS_PER_IP: '0',
+  LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: '0',
 };
 
+/** The real server, in this process, on an ephemeral port, configured from env-style variables. */
 export async function startTestServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...NO_LIMITS, ...env });
   const running = await start(config, createLogger(config.logLevel), options);

@@ -6,7 +6,7 @@ import { basicAuth, form, json, pkce, uniqueName } from './seed.js';
 /** A third-party MCP host, as it registers itself and asks for access: DCR, PKCE S256, resource=<issuer>/mcp. */
 
 /** The resource server that may introspect; start the server with `RESOURCE_SERVER_ENV`. */
-const RS = { id: 'rs', secret: 'rs-secret-0123456789abcdef' };
+export const RS = { id: 'rs', secret: 'rs-secret-0123456789abcdef' };
 export const RESOURCE_SERVER_ENV = { RESOURCE_SERVERS: `${RS.id}:${RS.secret}` };
 
 export interface Host {

@@ -1,0 +1,73 @@
+import Provider, { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AbuseLimits } from '../accounts/abuse-limits.js';
+
+/** The provider's routes where a client authenticates (with its secret, or its id alone when it is public), and the event each emits on an error. */
+const CLIENT_AUTHENTICATION_ERRORS = {
+  token: 'grant.error',
+  introspection: 'introspection.error',
+  revocation: 'revocation.error',
+  device_authorization: 'device_authorization.error',
+  pushed_authorization_request: 'pushed_authorization_request.error',
+} as const;
+
+const guarded = (route: string) => Object.hasOwn(CLIENT_AUTHENTICATION_ERRORS, route);
+
+class TooManyClientErrors extends errors.OIDCProviderError {
+  constructor(seconds: number) {
+    super(429, 'too_many_requests');
+    this.expose = true;
+    this.error_description = `too many failed requests for this client from this address; try again in ${seconds} seconds`;
+  }
+}
+
+/**
+ * Errors that a caller without the client's credentials can cause: a wrong secret (`invalid_client`) for any
+ * client, and a wrong code, refresh token, device code or PKCE verifier (`invalid_grant`) for a public client,
+ * whose id is all it takes to call the token endpoint. An authenticated confidential client's own
+ * `invalid_grant`s (a user submitting a callback twice) are its users' business, not guessing.
+ */
+function isGuess(err: errors.OIDCProviderError, client: Client): boolean {
+  return err.error === 'invalid_client' || (err.error === 'invalid_grant' && client.clientAuthMethod === 'none');
+}
+
+/**
+ * Limits guessing at the endpoints where clients authenticate: the errors above count per client and client
+ * address, and while an address is over the limit it is refused for that client (429 `too_many_requests` with
+ * Retry-After) before the client is authenticated, so no further guess is tested and a correct secret resets
+ * nothing. The count is per address too because client ids are public: a count per client alone would let
+ * anyone lock a client out for all its users.
+ *
+ * The provider reads the request body itself (parsing it in front is unsupported), and looks the client up
+ * right after, before checking its secret or grant: that lookup is where the refusal goes. It sees the request
+ * through Provider.ctx, the provider's own per-request context.
+ */
+export function limitClientErrors(provider: Provider, limits: AbuseLimits): void {
+  const { Client } = provider;
+  const find = Client.find.bind(Client);
+  Client.find = async (id: string) => {
+    const client = await find(id);
+    const ctx = currentRequest();
+    // Only the lookup that authenticates the caller; later ones (say, of an introspected token's client) are not.
+    if (client && ctx && guarded(ctx.oidc.route) && !ctx.oidc.client) {
+      const wait = await limits.clientBlockedFor(client.clientId, ctx.ip);
+      if (wait) {
+        ctx.set('Retry-After', String(wait));
+        throw new TooManyClientErrors(wait);
+      }
+    }
+    return client;
+  };
+
+  for (const event of Object.values(CLIENT_AUTHENTICATION_ERRORS)) {
+    // The type definitions declare each event on its own; all of these have grant.error's (ctx, err) listener.
+    provider.on(event as 'grant.error', (ctx, err) => {
+      const { client } = ctx.oidc;
+      // Sent now, on the connection the next request's check will use, so even back-to-back guesses are counted
+      // in order; an outage is reported by the storage client, and the request has its answer already.
+      if (client && isGuess(err, client)) limits.clientFailed(client.clientId, ctx.ip).catch(() => {});
+    });
+  }
+}
+
+// oidc-provider exposes the request being served as a static getter its type definitions do not declare.
+const currentRequest = () => (Provider as unknown as { readonly ctx?: KoaContextWithOIDC }).ctx;
