@@ -56,7 +56,7 @@ export interface App {
 /** The composition root: reading it top to bottom is the path every request takes. */
 export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fetch, mcpAuthenticate }: AppParts): App {
   const metrics = new Metrics();
-  const limits = new AbuseLimits(config.limits, stores.limiter);
+  const limits = new AbuseLimits(config.limits, stores.limiter, (limit) => metrics.refusals.inc({ limit }));
   const accounts = new AccountService(stores.accounts, createPasswordHasher(), limits, (outcome) => metrics.logins.inc({ outcome }));
   const clients = staticClients(config, issuer);
 

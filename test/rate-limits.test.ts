@@ -4,6 +4,7 @@ import { Browser } from './helpers/browser.js';
 import { requireRedis, uniquePrefix } from './helpers/redis.js';
 import { authorizeCode, authorizeUrl, basicAuth, exchangeCode, form, json, loggedInBrowser, registerUser, uniqueName } from './helpers/seed.js';
 import { startTestServer, useTestServer, type TestServer } from './helpers/server.js';
+import { networkKey } from '../src/accounts/network.js';
 import { RESOURCE_SERVER_ENV, RS } from './helpers/third-party.js';
 
 const login = (base: string, username: string, password: string, headers: Record<string, string> = {}) =>
@@ -68,6 +69,43 @@ describe('brute-force and abuse limits', () => {
     expect((await register()).status).to.equal(201);
     await expectTooMany(await register());
   });
+
+  it('counts an IPv6 address as its /64, which one host can roam freely', async () => {
+    const user = await registerUser(server.url);
+    const net = ++from;
+    for (let i = 1; i <= 6; i++) await login(server.url, uniqueName('nobody'), 'guess', { 'x-forwarded-for': `2001:db8:${net}::${i}` });
+    await expectTooMany(await login(server.url, user.username, user.password, { 'x-forwarded-for': `2001:db8:${net}:0:ffff::9` }));
+    expect((await login(server.url, user.username, user.password, { 'x-forwarded-for': `2001:db8:${net}:1::1` })).status).to.equal(200);
+  });
+
+  it('reports each refusal in /metrics, by limit', async () => {
+    const refusals = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return Number(/^abuse_limit_refusals_total\{limit="login"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await refusals();
+    const user = await registerUser(server.url);
+    for (let i = 0; i < 3; i++) await login(server.url, user.username, 'wrong-password', address());
+    await expectTooMany(await login(server.url, user.username, user.password, address()));
+    await expectTooMany(await login(server.url, user.username, user.password, address()));
+    expect(await refusals()).to.equal(before + 2);
+  });
+});
+
+describe('the network a client address counts as', () => {
+  for (const [ip, key] of [
+    ['203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:DB8:0001:0002::9', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['2001:db8:1::192.0.2.1', '2001:db8:1:0::/64'],
+    ['64:ff9b::192.0.2.1', '64:ff9b:0:0::/64'],
+  ]) {
+    it(`${ip} → ${key}`, () => expect(networkKey(ip!)).to.equal(key));
+  }
 });
 
 describe('failed client requests at the token, introspection and revocation endpoints', () => {

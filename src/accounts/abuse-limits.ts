@@ -1,12 +1,13 @@
 import { usernameKey, type Limiter, type LimiterFactory } from '../../adapters/stores.js';
 import type { Config } from '../../config/env.js';
 import { Problem } from '../http/problem.js';
+import { networkKey } from './network.js';
 
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
 export const REGISTRATION_WINDOW_SECONDS = 60 * 60;
 export const CLIENT_FAILURE_WINDOW_SECONDS = 15 * 60;
 
-export const tooMany = (what: string, seconds: number) =>
+const tooMany = (what: string, seconds: number) =>
   new Problem(429, 'too_many_requests', `too many ${what}; try again in ${seconds} seconds`, seconds);
 
 /**
@@ -15,7 +16,8 @@ export const tooMany = (what: string, seconds: number) =>
  * password is even checked, and a correct password resets neither count. Registrations and client
  * registrations count per IP. Failed client requests (a wrong client secret, a guessed code or refresh token)
  * count per client and address; while over the limit that address is refused for that client before the client
- * is authenticated. The client IP comes from X-Forwarded-For only when TRUST_PROXY is set (Koa's ctx.ip).
+ * is authenticated. The client IP comes from X-Forwarded-For only when TRUST_PROXY is set (Koa's ctx.ip); an
+ * IPv6 address counts as its /64 (networkKey). Each refusal is reported to `onRefused`, for the metrics.
  */
 export class AbuseLimits {
   private readonly failuresPerUsername?: Limiter;
@@ -24,7 +26,7 @@ export class AbuseLimits {
   private readonly clientRegistrationsPerIp?: Limiter;
   private readonly failuresPerClientAndIp?: Limiter;
 
-  constructor(limits: Config['limits'], limiter: LimiterFactory) {
+  constructor(limits: Config['limits'], limiter: LimiterFactory, private readonly onRefused: (limit: LimitName) => void = () => {}) {
     const make = (name: string, attempts: number, window: number) => (attempts > 0 ? limiter(name, attempts, window) : undefined);
     this.failuresPerUsername = make('login-user', limits.loginFailuresPerUsername, LOGIN_WINDOW_SECONDS);
     this.failuresPerIp = make('login-ip', limits.loginFailuresPerIp, LOGIN_WINDOW_SECONDS);
@@ -37,41 +39,51 @@ export class AbuseLimits {
   async beforeLogin(username: string, ip: string): Promise<void> {
     const [user, address] = await Promise.all([
       this.failuresPerUsername?.blockedFor(usernameKey(username)) ?? 0,
-      this.failuresPerIp?.blockedFor(ip) ?? 0,
+      this.failuresPerIp?.blockedFor(networkKey(ip)) ?? 0,
     ]);
     const wait = Math.max(user, address);
-    if (wait) throw tooMany('failed logins', wait);
+    if (wait) throw this.refuse('login', 'failed logins', wait);
   }
 
   async loginFailed(username: string, ip: string): Promise<void> {
-    await Promise.all([this.failuresPerUsername?.hit(usernameKey(username)), this.failuresPerIp?.hit(ip)]);
+    await Promise.all([this.failuresPerUsername?.hit(usernameKey(username)), this.failuresPerIp?.hit(networkKey(ip))]);
   }
 
   /** Counts this registration, or throws 429 when the address has made too many. */
   beforeRegistration(ip: string): Promise<void> {
-    return countOrRefuse(this.registrationsPerIp, ip, 'registrations');
+    return this.countOrRefuse(this.registrationsPerIp, ip, 'registration', 'registrations');
   }
 
   beforeClientRegistration(ip: string): Promise<void> {
-    return countOrRefuse(this.clientRegistrationsPerIp, ip, 'client registrations');
+    return this.countOrRefuse(this.clientRegistrationsPerIp, ip, 'client_registration', 'client registrations');
   }
 
-  /** Seconds this address must wait before it may authenticate as this client again; 0 when it may now. */
+  /** Seconds this address must wait before it may authenticate as this client again (a refusal); 0 when it may now. */
   async clientBlockedFor(clientId: string, ip: string): Promise<number> {
-    return (await this.failuresPerClientAndIp?.blockedFor(clientAndIp(clientId, ip))) ?? 0;
+    const wait = (await this.failuresPerClientAndIp?.blockedFor(clientAndNetwork(clientId, ip))) ?? 0;
+    if (wait) this.onRefused('client_errors');
+    return wait;
   }
 
   async clientFailed(clientId: string, ip: string): Promise<void> {
-    await this.failuresPerClientAndIp?.hit(clientAndIp(clientId, ip));
+    await this.failuresPerClientAndIp?.hit(clientAndNetwork(clientId, ip));
+  }
+
+  private refuse(limit: LimitName, what: string, seconds: number): Problem {
+    this.onRefused(limit);
+    return tooMany(what, seconds);
+  }
+
+  private async countOrRefuse(limiter: Limiter | undefined, ip: string, limit: LimitName, what: string): Promise<void> {
+    if (!limiter) return;
+    const key = networkKey(ip);
+    const wait = await limiter.blockedFor(key);
+    if (wait) throw this.refuse(limit, what, wait);
+    await limiter.hit(key);
   }
 }
 
-// A space cannot occur in an IP address, so no two pairs share a key.
-const clientAndIp = (clientId: string, ip: string) => `${ip} ${clientId}`;
+export type LimitName = 'login' | 'registration' | 'client_registration' | 'client_errors';
 
-async function countOrRefuse(limiter: Limiter | undefined, key: string, what: string): Promise<void> {
-  if (!limiter) return;
-  const wait = await limiter.blockedFor(key);
-  if (wait) throw tooMany(what, wait);
-  await limiter.hit(key);
-}
+// A space occurs in no network key, so no two pairs share a key.
+const clientAndNetwork = (clientId: string, ip: string) => `${networkKey(ip)} ${clientId}`;

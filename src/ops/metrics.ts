@@ -33,6 +33,11 @@ export class Metrics {
     labelNames: ['tool', 'outcome'] as const, registers: [this.registry],
   });
 
+  readonly refusals = new Counter({
+    name: 'abuse_limit_refusals_total', help: 'Requests refused (429) by a brute-force or abuse limit, by limit',
+    labelNames: ['limit'] as const, registers: [this.registry],
+  });
+
   readonly storageErrors = new Counter({
     name: 'storage_errors_total', help: 'Requests that failed because storage (Redis) was unreachable',
     registers: [this.registry],
