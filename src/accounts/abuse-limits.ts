@@ -3,9 +3,9 @@ import type { Config } from '../../config/env.js';
 import { Problem } from '../http/problem.js';
 import { networkKey } from './network.js';
 
-export const LOGIN_WINDOW_SECONDS = 15 * 60;
-export const REGISTRATION_WINDOW_SECONDS = 60 * 60;
-export const CLIENT_FAILURE_WINDOW_SECONDS = 15 * 60;
+const LOGIN_WINDOW_SECONDS = 15 * 60;
+const REGISTRATION_WINDOW_SECONDS = 60 * 60;
+const CLIENT_FAILURE_WINDOW_SECONDS = 15 * 60;
 
 const tooMany = (what: string, seconds: number) =>
   new Problem(429, 'too_many_requests', `too many ${what}; try again in ${seconds} seconds`, seconds);
