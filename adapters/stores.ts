@@ -63,10 +63,14 @@ export interface InvalidationBus {
 
 /** Counts attempts per key in a fixed window (brute-force and abuse limits); shared by instances on Redis. */
 export interface Limiter {
-  /** Seconds until `key` may try again; 0 when it may now. */
-  blockedFor(key: string): Promise<number>;
-  /** Counts one attempt against `key`. */
-  hit(key: string): Promise<void>;
+  /**
+   * Counts one attempt against `key` in one atomic step, before the attempt is made, so that concurrent
+   * attempts cannot all pass a check that none of them has counted yet. 0: within the limit, and counted.
+   * Otherwise the seconds until `key` may try again, and the attempt is not counted.
+   */
+  take(key: string): Promise<number>;
+  /** Uncounts an attempt take() counted, once it turns out not to count (say, the password was right). */
+  giveBack(key: string): Promise<void>;
 }
 
 export type LimiterFactory = (name: string, attempts: number, windowSeconds: number) => Limiter;

@@ -14,7 +14,11 @@ export interface Config {
   host: string;
   /** Unset means "http://localhost:<the port actually bound>", resolved once the server listens. */
   issuer: string | undefined;
-  trustProxy: boolean;
+  /**
+   * How many reverse proxies in front of the server append to X-Forwarded-For; 0: none, and X-Forwarded-For
+   * is ignored. The client IP is the entry the outermost of them appended, never one the client sent itself.
+   */
+  trustProxy: number;
   logLevel: string;
   client1: { secret: string; redirectUris: string[] | undefined };
   /** Confidential clients that may call the introspection endpoint (resource servers). */
@@ -86,7 +90,10 @@ const schema = z.object({
     // The well-known metadata URLs (RFC 8414, RFC 9728) go between the host and any path: keep it at the root.
     .refine((v) => parseUrl(v)?.pathname === '/', { error: 'must be an origin without a path, e.g. https://auth.example.com' })
     .optional(),
-  TRUST_PROXY: boolean.default(false),
+  TRUST_PROXY: z.string()
+    .regex(/^(true|false|yes|no|\d{1,2})$/, { error: 'must be true or false, or the number of proxies in front of the server' })
+    .transform((v) => ({ true: 1, yes: 1, false: 0, no: 0 } as Record<string, number>)[v] ?? Number(v))
+    .default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: 'must be one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),

@@ -73,12 +73,12 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
       ...providerPages,
     },
   }));
-  provider.proxy = config.trustProxy;
-  limitClientErrors(provider, limits);
+  provider.proxy = config.trustProxy > 0;
+  const clientErrorLimit = limitClientErrors(provider, limits);
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
   provider.on('grant.success', (ctx) => metrics.tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type) }));
 
-  const koa = new Koa({ keys: keys.cookieKeys, proxy: config.trustProxy });
+  const koa = new Koa({ keys: keys.cookieKeys, proxy: config.trustProxy > 0, maxIpsCount: config.trustProxy });
   pinCanonicalOrigin(koa, issuer);
   koa.use(observe(log, metrics));
   koa.use(handleErrors(log, ROUTE_METHODS));
@@ -91,7 +91,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   }).routes());
   koa.use(assets());
   koa.use(opsRoutes(stores, metrics).routes());
-  koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'] }));
+  koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'], exposeHeaders: ['Retry-After'] }));
   koa.use(limitClientRegistrations(ROUTES.registration, limits));
 
   const signIn = createSignIn(provider, issuer);
@@ -108,6 +108,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   // The provider serves /oauth/authorize, /oauth/token, ... and discovery; unknown paths fall through.
   // Its revocation endpoint's answers (errors included) carry no cache header of their own.
   koa.use(noStore(ROUTES.revocation));
+  koa.use(clientErrorLimit);
   koa.use(mount(provider));
   return { koa, provider };
 }

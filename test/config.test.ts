@@ -25,8 +25,12 @@ const productionReady = {
 describe('configuration from the environment', () => {
   it('defaults to port 3000 on localhost, the development client secret and generated keys', () => {
     const config = loadConfig({});
-    expect(config).to.include({ port: 3000, host: '127.0.0.1', issuer: undefined, trustProxy: false, logLevel: 'info' });
+    expect(config).to.include({ port: 3000, host: '127.0.0.1', issuer: undefined, trustProxy: 0, logLevel: 'info' });
     expect(config.client1).to.deep.equal({ secret: 'secret1', redirectUris: undefined });
+    // The defaults the README's table documents: a limit silently turned off (0) must fail here.
+    expect(config.limits).to.deep.equal({
+      loginFailuresPerUsername: 10, loginFailuresPerIp: 50, registrationsPerIp: 20, clientRegistrationsPerIp: 30, tokenErrorsPerClientAndIp: 30,
+    });
     expect(config.usesDevDefaults).to.deep.equal({ client1Secret: true, cookieKeys: true, jwks: true });
   });
 
@@ -36,11 +40,18 @@ describe('configuration from the environment', () => {
       CLIENT1_SECRET: 'another-secret', CLIENT1_REDIRECT_URIS: 'https://app.example.com/cb, http://localhost:8080/callback',
       RESOURCE_SERVERS: 'rs1:0123456789abcdef0123', COOKIE_KEYS: `${'a'.repeat(32)},${'b'.repeat(40)}`, JWKS: privateJwks,
     });
-    expect(config).to.include({ port: 8080, host: '0.0.0.0', issuer: 'https://auth.example.com', trustProxy: true, logLevel: 'warn' });
+    expect(config).to.include({ port: 8080, host: '0.0.0.0', issuer: 'https://auth.example.com', trustProxy: 1, logLevel: 'warn' });
     expect(config.client1.redirectUris).to.deep.equal(['https://app.example.com/cb', 'http://localhost:8080/callback']);
     expect(config.resourceServers).to.deep.equal([{ clientId: 'rs1', secret: '0123456789abcdef0123' }]);
     expect(config.cookieKeys).to.have.length(2);
     expect(config.jwks?.keys).to.have.length(1);
+  });
+
+  it('TRUST_PROXY is a yes/no or the number of proxies in front', () => {
+    for (const [value, hops] of [['false', 0], ['no', 0], ['0', 0], ['true', 1], ['yes', 1], ['1', 1], ['2', 2]] as const) {
+      expect(loadConfig({ TRUST_PROXY: value }).trustProxy, value).to.equal(hops);
+    }
+    expect(problemsOf({ TRUST_PROXY: '-1' })).to.have.length(1);
   });
 
   it('reports one clear problem per bad value, all at once', () => {

@@ -48,6 +48,20 @@ describe('brute-force and abuse limits', () => {
     expect((await login(server.url, mine.username, mine.password, address())).status).to.equal(200);
   });
 
+  it('counts a burst of concurrent guesses as they start: no more than the limit get their password checked', async () => {
+    const user = await registerUser(server.url);
+    const burst = await Promise.all(Array.from({ length: 12 }, () => login(server.url, user.username, 'wrong-password', address())));
+    expect(burst.map((res) => res.status).sort()).to.deep.equal([...Array(3).fill(401), ...Array(9).fill(429)]);
+  });
+
+  it('takes the address the proxy appended to X-Forwarded-For, not one the client wrote in front of it', async () => {
+    const proxy = address()['x-forwarded-for'];
+    for (let i = 0; i < 6; i++) {
+      expect((await login(server.url, uniqueName('nobody'), 'guess', { 'x-forwarded-for': `192.0.2.${i}, ${proxy}` })).status).to.equal(401);
+    }
+    await expectTooMany(await login(server.url, uniqueName('nobody'), 'guess', { 'x-forwarded-for': `192.0.2.99, ${proxy}` }));
+  });
+
   it('the login page answers the limit with a readable 429 page', async () => {
     const user = await registerUser(server.url);
     for (let i = 0; i < 3; i++) await login(server.url, user.username, 'wrong-password', address());
@@ -55,6 +69,7 @@ describe('brute-force and abuse limits', () => {
     const { res } = await browser.follow(authorizeUrl(server.url));
     const page = await browser.submit(await res.text(), '/login', { username: user.username, password: user.password });
     expect(page.res.status).to.equal(429);
+    expect(Number(page.res.headers.get('retry-after'))).to.be.within(1, 900);
     expect(page.res.headers.get('content-type')).to.match(/^text\/html/);
     expect(await page.res.text()).to.include('too many failed logins');
   });
@@ -137,6 +152,20 @@ describe('failed client requests at the token, introspection and revocation endp
     // Refused before anything was checked or spent: the code still works, from an address in good standing.
     const res = await exchangeCode(server.url, code, {});
     expect(res.status).to.equal(200);
+  });
+
+  it('counts a burst of concurrent guesses as they start: no more than the limit are checked', async () => {
+    const ip = address();
+    const burst = await Promise.all(Array.from({ length: 12 }, () => wrongSecret(ip)));
+    expect(burst.map((res) => res.status).sort()).to.deep.equal([...Array(3).fill(401), ...Array(9).fill(429)]);
+  });
+
+  it('lets browser-based clients read Retry-After', async () => {
+    const ip = { ...address(), origin: 'https://host.example' };
+    for (let i = 0; i < 3; i++) await wrongSecret(ip);
+    const res = await wrongSecret(ip);
+    expect(res.status).to.equal(429);
+    expect(res.headers.get('access-control-expose-headers')?.split(/,\s*/)).to.include('Retry-After');
   });
 
   it('a refused address gets 429 for the right secret too, whichever way the client authenticates', async () => {
@@ -229,6 +258,20 @@ describe('limits on Redis hold across instances', () => {
     expect((await login(b.url, user.username, 'wrong-2')).status).to.equal(401);
     await expectTooMany(await login(a.url, user.username, user.password));
     await expectTooMany(await login(b.url, user.username, user.password));
+  });
+
+  it('a burst of concurrent guesses spread over two instances gets no more checks than the limit', async () => {
+    const env = { REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix(), LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: '3', LIMIT_LOGIN_FAILURES_PER_USERNAME: '3' };
+    servers.push(await startTestServer(env), await startTestServer(env));
+    const [a, b] = servers.slice(-2) as [TestServer, TestServer];
+    const guess = (base: string) => fetch(`${base}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: 'guess', client_id: 'mcp-cli' }));
+    const guesses = await Promise.all(Array.from({ length: 40 }, (_, i) => guess(i % 2 ? a.url : b.url)));
+    expect(guesses.filter((res) => res.status === 400)).to.have.length(3);
+    expect(guesses.filter((res) => res.status === 429)).to.have.length(37);
+
+    const user = await registerUser(a.url);
+    const logins = await Promise.all(Array.from({ length: 20 }, (_, i) => login(i % 2 ? a.url : b.url, user.username, 'wrong-password')));
+    expect(logins.filter((res) => res.status === 401)).to.have.length(3);
   });
 
   it('failed client requests on one instance count on the other', async () => {

@@ -18,6 +18,10 @@ const tooMany = (what: string, seconds: number) =>
  * count per client and address; while over the limit that address is refused for that client before the client
  * is authenticated. The client IP comes from X-Forwarded-For only when TRUST_PROXY is set (Koa's ctx.ip); an
  * IPv6 address counts as its /64 (networkKey). Each refusal is reported to `onRefused`, for the metrics.
+ *
+ * Every attempt is counted as it starts, atomically, and given back when it turns out to have succeeded: a
+ * check made before counting would let a burst of concurrent guesses all through. So an attempt in flight
+ * counts until it is answered.
  */
 export class AbuseLimits {
   private readonly failuresPerUsername?: Limiter;
@@ -35,55 +39,60 @@ export class AbuseLimits {
     this.failuresPerClientAndIp = make('client-failures', limits.tokenErrorsPerClientAndIp, CLIENT_FAILURE_WINDOW_SECONDS);
   }
 
-  /** Throws 429 while this username or this address has failed too often. */
-  async beforeLogin(username: string, ip: string): Promise<void> {
-    const [user, address] = await Promise.all([
-      this.failuresPerUsername?.blockedFor(usernameKey(username)) ?? 0,
-      this.failuresPerIp?.blockedFor(networkKey(ip)) ?? 0,
-    ]);
-    const wait = Math.max(user, address);
-    if (wait) throw this.refuse('login', 'failed logins', wait);
-  }
-
-  async loginFailed(username: string, ip: string): Promise<void> {
-    await Promise.all([this.failuresPerUsername?.hit(usernameKey(username)), this.failuresPerIp?.hit(networkKey(ip))]);
+  /**
+   * Runs one login attempt: throws 429 before `attempt` runs while the username or the address has failed too
+   * often. The attempt counts as a failure unless it returns an account.
+   */
+  async login<T>(username: string, ip: string, attempt: () => Promise<T | undefined>): Promise<T | undefined> {
+    const counted: Counted = [[this.failuresPerUsername, usernameKey(username)], [this.failuresPerIp, networkKey(ip)]];
+    await this.takeAll(counted, 'login', 'failed logins');
+    const account = await attempt();
+    if (account !== undefined) await giveBackAll(counted);
+    return account;
   }
 
   /** Counts this registration, or throws 429 when the address has made too many. */
   beforeRegistration(ip: string): Promise<void> {
-    return this.countOrRefuse(this.registrationsPerIp, ip, 'registration', 'registrations');
+    return this.takeAll([[this.registrationsPerIp, networkKey(ip)]], 'registration', 'registrations');
   }
 
   beforeClientRegistration(ip: string): Promise<void> {
-    return this.countOrRefuse(this.clientRegistrationsPerIp, ip, 'client_registration', 'client registrations');
+    return this.takeAll([[this.clientRegistrationsPerIp, networkKey(ip)]], 'client_registration', 'client registrations');
   }
 
-  /** Seconds this address must wait before it may authenticate as this client again (a refusal); 0 when it may now. */
-  async clientBlockedFor(clientId: string, ip: string): Promise<number> {
-    const wait = (await this.failuresPerClientAndIp?.blockedFor(clientAndNetwork(clientId, ip))) ?? 0;
+  /**
+   * Counts a request that authenticates as this client from this address: 0 when it may go on, else the
+   * seconds to wait (the request is then refused, and not counted). See clientRequestPassed.
+   */
+  async clientRequest(clientId: string, ip: string): Promise<number> {
+    const wait = (await this.failuresPerClientAndIp?.take(clientAndNetwork(clientId, ip))) ?? 0;
     if (wait) this.onRefused('client_errors');
     return wait;
   }
 
-  async clientFailed(clientId: string, ip: string): Promise<void> {
-    await this.failuresPerClientAndIp?.hit(clientAndNetwork(clientId, ip));
+  /** Uncounts a request counted by clientRequest that did not end in a failure that counts. */
+  async clientRequestPassed(clientId: string, ip: string): Promise<void> {
+    await this.failuresPerClientAndIp?.giveBack(clientAndNetwork(clientId, ip));
   }
 
-  private refuse(limit: LimitName, what: string, seconds: number): Problem {
+  /** Counts one attempt against every key, or counts none and throws 429 if any of them is over its limit. */
+  private async takeAll(counted: Counted, limit: LimitName, what: string): Promise<void> {
+    const waits = await Promise.all(counted.map(([limiter, key]) => limiter?.take(key) ?? 0));
+    const wait = Math.max(...waits);
+    if (!wait) return;
+    await giveBackAll(counted.filter((_, i) => !waits[i]));
     this.onRefused(limit);
-    return tooMany(what, seconds);
-  }
-
-  private async countOrRefuse(limiter: Limiter | undefined, ip: string, limit: LimitName, what: string): Promise<void> {
-    if (!limiter) return;
-    const key = networkKey(ip);
-    const wait = await limiter.blockedFor(key);
-    if (wait) throw this.refuse(limit, what, wait);
-    await limiter.hit(key);
+    throw tooMany(what, wait);
   }
 }
 
 export type LimitName = 'login' | 'registration' | 'client_registration' | 'client_errors';
+
+type Counted = [Limiter | undefined, string][];
+
+async function giveBackAll(counted: Counted): Promise<void> {
+  await Promise.all(counted.map(([limiter, key]) => limiter?.giveBack(key)));
+}
 
 // A space occurs in no network key, so no two pairs share a key.
 const clientAndNetwork = (clientId: string, ip: string) => `${networkKey(ip)} ${clientId}`;

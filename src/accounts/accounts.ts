@@ -30,14 +30,14 @@ export class AccountService {
    * Unknown users cost one argon2 verification too, so timing does not tell which usernames exist. Throws 429
    * while the username or `ip` has failed too often.
    */
-  async authenticate(username: string, password: string, ip: string): Promise<Account | undefined> {
-    await this.limits.beforeLogin(username, ip);
-    const account = await this.store.findByUsername(username);
-    if (!account) await this.passwords.verifyNothing(password);
-    const verified = account && (await this.passwords.verify(account.passwordHash, password)) ? account : undefined;
-    this.onLogin(verified ? 'succeeded' : 'failed');
-    if (!verified) await this.limits.loginFailed(username, ip);
-    return verified;
+  authenticate(username: string, password: string, ip: string): Promise<Account | undefined> {
+    return this.limits.login(username, ip, async () => {
+      const account = await this.store.findByUsername(username);
+      if (!account) await this.passwords.verifyNothing(password);
+      const verified = account && (await this.passwords.verify(account.passwordHash, password)) ? account : undefined;
+      this.onLogin(verified ? 'succeeded' : 'failed');
+      return verified;
+    });
   }
 
   findById(id: string): Promise<Account | undefined> {

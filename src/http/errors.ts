@@ -4,6 +4,9 @@ import { StorageUnavailable } from '../../adapters/errors.js';
 import { Problem } from './problem.js';
 import { sendPage } from './render.js';
 
+/** How long clients are told to wait while storage is unreachable: it reconnects every 2 s at most. */
+const STORAGE_RETRY_SECONDS = 5;
+
 /** Put in front of routes that answer browsers, so their errors come back as a page rather than JSON. */
 export const htmlErrors: Middleware = (ctx, next) => {
   ctx.state.html = true;
@@ -20,6 +23,8 @@ export function handleErrors(log: Logger, methodsByPath: Readonly<Record<string,
     let problem: Problem | undefined;
     try {
       await next();
+      // The provider renders a storage outage itself, as a 503 that does not say when to come back.
+      if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(STORAGE_RETRY_SECONDS));
       const allowed = methodsByPath[ctx.path];
       if (ctx.body == null && ctx.status === 404 && allowed && !allowed.includes(ctx.method)) {
         ctx.status = 405;
@@ -34,7 +39,7 @@ export function handleErrors(log: Logger, methodsByPath: Readonly<Record<string,
       if (err instanceof Problem) {
         problem = err;
       } else if (err instanceof StorageUnavailable) {
-        problem = new Problem(503, err.error, err.error_description ?? 'try again shortly', 5);
+        problem = new Problem(503, err.error, err.error_description ?? 'try again shortly', STORAGE_RETRY_SECONDS);
       } else {
         const status = (err as { status?: number }).status;
         const expose = (err as { expose?: boolean }).expose;

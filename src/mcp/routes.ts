@@ -61,7 +61,7 @@ export function mcpRoutes(parts: McpParts): Router {
       paths: [MCP_PATH],
       methods: ['GET', 'POST', 'DELETE'],
       allowHeaders: MCP_REQUEST_HEADERS,
-      exposeHeaders: ['WWW-Authenticate', 'Mcp-Session-Id'],
+      exposeHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Retry-After'],
     }),
     originCheck({ issuer, ...config.mcp }),
     async (ctx) => {

@@ -1,3 +1,4 @@
+import type { Middleware } from 'koa';
 import Provider, { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AbuseLimits } from '../accounts/abuse-limits.js';
 
@@ -38,22 +39,28 @@ function isGuess(err: errors.OIDCProviderError, client: Client): boolean {
  * anyone lock a client out for all its users.
  *
  * The provider reads the request body itself (parsing it in front is unsupported), and looks the client up
- * right after, before checking its secret or grant: that lookup is where the refusal goes. It sees the request
- * through Provider.ctx, the provider's own per-request context.
+ * right after, before checking its secret or grant: that lookup is where each request is counted, or refused.
+ * It sees the request through Provider.ctx, the provider's own per-request context. The returned middleware
+ * goes in front of the provider: once the answer is known, it uncounts every request that did not end in one
+ * of the errors above.
  */
-export function limitClientErrors(provider: Provider, limits: AbuseLimits): void {
+export function limitClientErrors(provider: Provider, limits: AbuseLimits): Middleware {
+  const attempts = new WeakMap<object, Attempt>();
+
   const { Client } = provider;
   const find = Client.find.bind(Client);
   Client.find = async (id: string) => {
     const client = await find(id);
     const ctx = currentRequest();
     // Only the lookup that authenticates the caller; later ones (say, of an introspected token's client) are not.
-    if (client && ctx && guarded(ctx.oidc.route) && !ctx.oidc.client) {
-      const wait = await limits.clientBlockedFor(client.clientId, ctx.ip);
+    if (client && ctx && guarded(ctx.oidc.route) && !ctx.oidc.client && !attempts.has(ctx)) {
+      const wait = await limits.clientRequest(client.clientId, ctx.ip);
       if (wait) {
         ctx.set('Retry-After', String(wait));
+        exposeToBrowsers(ctx, 'Retry-After');
         throw new TooManyClientErrors(wait);
       }
+      attempts.set(ctx, { clientId: client.clientId, failed: false });
     }
     return client;
   };
@@ -61,12 +68,30 @@ export function limitClientErrors(provider: Provider, limits: AbuseLimits): void
   for (const event of Object.values(CLIENT_AUTHENTICATION_ERRORS)) {
     // The type definitions declare each event on its own; all of these have grant.error's (ctx, err) listener.
     provider.on(event as 'grant.error', (ctx, err) => {
-      const { client } = ctx.oidc;
-      // Sent now, on the connection the next request's check will use, so even back-to-back guesses are counted
-      // in order; an outage is reported by the storage client, and the request has its answer already.
-      if (client && isGuess(err, client)) limits.clientFailed(client.clientId, ctx.ip).catch(() => {});
+      const attempt = attempts.get(ctx);
+      if (attempt && ctx.oidc.client && isGuess(err, ctx.oidc.client)) attempt.failed = true;
     });
   }
+
+  return async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      const attempt = attempts.get(ctx);
+      if (attempt && !attempt.failed) await limits.clientRequestPassed(attempt.clientId, ctx.ip);
+    }
+  };
+}
+
+interface Attempt {
+  clientId: string;
+  failed: boolean;
+}
+
+/** The provider's CORS lets browser-based clients read WWW-Authenticate only; they need Retry-After too. */
+function exposeToBrowsers(ctx: KoaContextWithOIDC, header: string): void {
+  const exposed = ctx.response.get('Access-Control-Expose-Headers');
+  if (exposed) ctx.set('Access-Control-Expose-Headers', `${exposed}, ${header}`);
 }
 
 // oidc-provider exposes the request being served as a static getter its type definitions do not declare.
