@@ -74,6 +74,17 @@ describe('brute-force and abuse limits', () => {
     expect(await page.res.text()).to.include('too many failed logins');
   });
 
+  it('the connected-apps sign-in answers the limit with a readable 429 page', async () => {
+    const user = await registerUser(server.url);
+    for (let i = 0; i < 3; i++) await login(server.url, user.username, 'wrong-password', address());
+    const browser = new Browser(server.url);
+    const page = await browser.follow('/account');
+    const signIn = await browser.submit(await page.res.text(), '/account/sign-in', { username: user.username, password: user.password });
+    expect(signIn.res.status).to.equal(429);
+    expect(Number(signIn.res.headers.get('retry-after'))).to.be.within(1, 900);
+    expect(await signIn.res.text()).to.include('too many failed logins');
+  });
+
   it('limits client registrations (DCR) per address, in OAuth\'s JSON', async () => {
     const ip = address();
     const register = () => fetch(`${server.url}/oauth/clients`, {
@@ -218,6 +229,18 @@ describe('failed client requests at the token, introspection and revocation endp
     expect((await fetch(`${server.url}/oauth/introspect`, form({ token: 'x' }, { ...address(), authorization: basicAuth(RS.id, RS.secret) }))).status).to.equal(200);
   });
 
+  it('pushed authorization requests and device authorization count wrong secrets too', async () => {
+    const ip = address();
+    const par = (secret: string, from = ip) => fetch(`${server.url}/oauth/par`, form({
+      response_type: 'code', redirect_uri: `${server.url}/callback`, scope: 'openid', client_id: 'client1', client_secret: secret,
+    }, from));
+    await expectOAuthError(await par('guess'), 401, 'invalid_client');
+    await expectOAuthError(await fetch(`${server.url}/oauth/device/auth`, form({ client_id: 'client1', client_secret: 'guess' }, ip)), 401, 'invalid_client');
+    await expectOAuthError(await par('guess'), 401, 'invalid_client');
+    await expectTooMany(await par('secret1'));
+    expect((await par('secret1', address())).status).to.equal(201);
+  });
+
   it('an unknown client id is not counted or refused: it is invalid_client each time', async () => {
     const ip = address();
     for (let i = 0; i < 5; i++) {
@@ -241,6 +264,23 @@ describe('registration limits', () => {
       headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.7' },
     });
     await expectTooMany(res);
+  });
+});
+
+describe('the registration page under its limit', () => {
+  const server = useTestServer({ LIMIT_REGISTRATIONS_PER_IP: '1' });
+
+  it('answers a readable 429 page once the address has registered its share', async () => {
+    expect((await fetch(`${server.url}/oauth/register`, json({ username: uniqueName(), password: 'password123' }))).status).to.equal(201);
+    const browser = new Browser(server.url);
+    const { url } = await browser.follow(authorizeUrl(server.url));
+    const page = await browser.fetch(`${url.pathname}/register`);
+    const password = 'a long enough password';
+    const { res } = await browser.submit(await page.text(), '/register', { username: uniqueName('page'), password, confirm: password });
+    expect(res.status).to.equal(429);
+    expect(Number(res.headers.get('retry-after'))).to.be.within(1, 3600);
+    expect(res.headers.get('content-type')).to.match(/^text\/html/);
+    expect(await res.text()).to.include('too many registrations');
   });
 });
 
