@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { expectHtmlErrorPage, expectHtmlPage, expectOAuthError, STACK_TRACE } from './helpers/assertions.js';
 import { Browser, decodeEntities } from './helpers/browser.js';
 import { enterDeviceCode } from './helpers/device.js';
 import { form, loggedInBrowser, registerUser, type Tokens } from './helpers/seed.js';
@@ -107,5 +108,104 @@ describe('the device authorization grant', () => {
     const body = await res.json();
     expect(body.error).to.equal('invalid_request');
     expect(body.error_description).to.equal('urn:ietf:params:oauth:grant-type:device_code is not allowed for this client');
+  });
+
+  describe('a device page posted to without a stored session', () => {
+    /** The sessions and interactions the provider stores while `request` runs. */
+    const storedDuring = async <T>(request: () => Promise<T>) => {
+      const { provider } = server.server.running.app;
+      const stored: string[] = [];
+      const record = (kind: string) => () => stored.push(kind);
+      const onSession = record('session');
+      const onInteraction = record('interaction');
+      provider.on('session.saved', onSession).on('interaction.saved', onInteraction);
+      try {
+        return { result: await request(), stored };
+      } finally {
+        provider.off('session.saved', onSession).off('interaction.saved', onInteraction);
+      }
+    };
+    const codePage = () => `${server.url}/oauth/device`;
+
+    it('POST /oauth/device without a session cookie is a 400 page that sends the user back to the code page; nothing is stored', async () => {
+      const device = await startDevice();
+      const { result: res, stored } = await storedDuring(() => fetch(codePage(), form({ xsrf: 'x', user_code: device.user_code })));
+      const html = await expectHtmlErrorPage(res, 400, 'invalid_request');
+      expect(decodeEntities(html)).to.include(`Open ${codePage()} again`);
+      expect(stored).to.deep.equal([]);
+      // The code was not touched: a signed-in user can still enter it.
+      const { browser } = await loggedInBrowser(server.url);
+      expect((await enterDeviceCode(browser, device.user_code)).html).to.include('Device connected');
+    });
+
+    it('asking for JSON, the same POST gets the OAuth error instead', async () => {
+      const res = await fetch(codePage(), form({ xsrf: 'x', user_code: 'ABCD-EFGH' }, { accept: 'application/json' }));
+      const body = await expectOAuthError(res, 400, 'invalid_request');
+      expect(body.error_description).to.equal('could not find device form details');
+    });
+
+    it('without xsrf, with no body at all, or with a cookie that does not verify, the answer is the same 400 page', async () => {
+      const variants: Array<[string, RequestInit]> = [
+        ['no xsrf', form({ user_code: 'ABCD-EFGH' })],
+        ['no body', { method: 'POST' }],
+        ['an unsigned cookie', form({ xsrf: 'x', user_code: 'ABCD-EFGH' }, { cookie: '_session=garbage' })],
+        ['a forged signature', form({ xsrf: 'x', user_code: 'ABCD-EFGH' }, { cookie: '_session=garbage; _session.sig=forged' })],
+      ];
+      for (const [variant, init] of variants) {
+        const { result: res, stored } = await storedDuring(() => fetch(codePage(), init));
+        // A forged signature only gets its .sig cookie cleared.
+        expect(res.headers.getSetCookie().filter((c) => !/expires=Thu, 01 Jan 1970/.test(c)), variant).to.deep.equal([]);
+        const html = await expectHtmlPage(res, 400);
+        expect(html, variant).to.include('Error code: <code>invalid_request</code>');
+        expect(stored, variant).to.deep.equal([]);
+      }
+    });
+
+    it('with a signed cookie whose session is gone from storage, the form comes back with a fresh xsrf that works', async () => {
+      const device = await startDevice();
+      const browser = new Browser(server.url);
+      const page = await (await browser.follow('/oauth/device')).res.text();
+      await server.server.running.app.provider.Session.adapter.destroy(browser.cookies.get('_session')!);
+      const again = await browser.submit(page, '/oauth/device', { user_code: device.user_code });
+      const form = await expectHtmlPage(again.res, 400);
+      expect(form).to.include('name="user_code"');
+      const entered = await browser.submit(form, '/oauth/device', { user_code: device.user_code });
+      expect(await entered.res.text()).to.include('op.deviceConfirmForm');
+    });
+
+    it('GET /oauth/device/<unknown uid> without a session is the same 400 page (or JSON when asked for)', async () => {
+      const { result: res, stored } = await storedDuring(() => fetch(`${codePage()}/no-such-uid`));
+      await expectHtmlErrorPage(res, 400, 'invalid_request');
+      expect(stored).to.deep.equal([]);
+      await expectOAuthError(await fetch(`${codePage()}/no-such-uid`, { headers: { accept: 'application/json' } }), 400, 'invalid_request');
+    });
+
+    it('GET /oauth/device/<unknown uid> with a session shows the code form again', async () => {
+      const browser = new Browser(server.url);
+      await (await browser.follow('/oauth/device')).res.text();
+      const { res } = await browser.follow('/oauth/device/no-such-uid');
+      expect(await expectHtmlPage(res, 400)).to.include('name="user_code"');
+    });
+
+    it('nothing else under /oauth/device answers 500: other methods and paths, and bad device authorization requests', async () => {
+      const requests: Array<[string, RequestInit, number, string]> = [
+        ['/oauth/device/no-such-uid', form({ xsrf: 'x' }), 404, 'not_found'],
+        ['/oauth/device/no-such-uid/more', form({ xsrf: 'x' }), 404, 'not_found'],
+        ['/oauth/device', { method: 'PUT' }, 405, 'invalid_request'],
+        ['/oauth/device/auth', { method: 'POST' }, 400, 'invalid_request'],
+        ['/oauth/device/auth', form({ client_id: 'no-such-client' }), 401, 'invalid_client'],
+        ['/oauth/device/auth', form({ client_id: 'mcp-cli', resource: 'https://elsewhere.example/' }), 400, 'invalid_target'],
+        ['/oauth/device/auth', form({ client_id: 'mcp-cli', scope: 'openid\u0000' }), 400, 'invalid_scope'],
+        ['/oauth/device/auth', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"client_id":"mcp-cli"}' }, 400, 'invalid_request'],
+        ['/oauth/device/auth', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=mcp-cli&client_id=mcp-cli' }, 400, 'invalid_request'],
+      ];
+      for (const [path, init, status, error] of requests) {
+        const res = await fetch(`${server.url}${path}`, init);
+        const text = await res.text();
+        expect(res.status, `${init.method} ${path}: ${text}`).to.equal(status);
+        expect(text).to.not.match(STACK_TRACE);
+        expect(JSON.parse(text).error, `${init.method} ${path}`).to.equal(error);
+      }
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 import type { ProviderHooks } from '../../config/provider.js';
 import { sendPage } from '../http/render.js';
 
@@ -10,6 +10,32 @@ function deviceCodeError(err: Error | undefined): string {
   if ((err as { userCode?: string }).userCode || err.name === 'NoCodeError') return 'That code is not right, or it expired. Check it and try again.';
   if (err.name === 'AbortedError') return 'The sign-in was cancelled.';
   return 'Something went wrong. Start again on your device.';
+}
+
+/**
+ * An error on a device page (code entry, or the return from sign-in) from a browser with no stored session: no
+ * session cookie, or one whose signature does not verify. The provider answers errors there by putting a fresh xsrf
+ * secret in the session and asking for the code form again, then calls session.persist(), which throws (a 500) for
+ * a session that was never saved. A form whose secret is stored nowhere could never be submitted, and a session
+ * stored for every anonymous POST would be free storage for anyone: leave the session untouched so nothing is
+ * stored, and send the user to the code page, which starts a session of its own.
+ */
+async function refuseWithoutSession(ctx: KoaContextWithOIDC, out: ErrorOut): Promise<void> {
+  (ctx.oidc.session as unknown as { touched: boolean }).touched = false;
+  // The provider's re-render errors (a wrong code) carry a 200.
+  const status = ctx.status >= 400 ? ctx.status : 400;
+  // A browser page: HTML unless the client asks for JSON over it (curl's */* gets the page).
+  if (ctx.accepts('html', 'json') === 'json') {
+    ctx.status = status;
+    ctx.body = out;
+    return;
+  }
+  const codePage = ctx.oidc.urlFor('code_verification');
+  await sendPage(ctx, 'error', {
+    title: 'Connect a device',
+    error: out.error,
+    description: `This page has expired, or was opened in another browser or with cookies blocked. Open ${codePage} again and enter the code shown on your device.`,
+  }, status);
 }
 
 /** The provider's own pages, drawn with our views so every page looks and is protected alike. */
@@ -37,8 +63,11 @@ export const providerPages: Pick<ProviderHooks,
     });
   },
   // Our own form rather than the provider's, which carries an inline event handler the CSP forbids.
-  async userCodeInputSource(ctx, _form, _out, err) {
+  async userCodeInputSource(ctx, _form, out, err) {
     ctx.set('Cache-Control', 'no-store');
+    // A GET draws this form before its new session is saved; an error draws it after the session was saved or not,
+    // so only then does a session without an expiry mean that none is stored.
+    if (err && out && typeof ctx.oidc.session?.exp !== 'number') return refuseWithoutSession(ctx, out);
     await sendPage(ctx, 'device', {
       title: 'Connect a device',
       action: ctx.oidc.urlFor('code_verification'),
