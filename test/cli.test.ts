@@ -38,6 +38,25 @@ describe('the mcp-oauth command line', () => {
     expect(result.stderr).to.not.match(STACK_TRACE);
   }
 
+  /**
+   * A page of the loopback listener: HTML under the headers of the server's own pages (its address held the
+   * code), and no script, which its CSP would block anyway.
+   */
+  async function expectLoopbackPage(res: Response, status: number): Promise<string> {
+    const html = await res.text();
+    expect(res.status, html).to.equal(status);
+    expect(res.headers.get('content-type')).to.match(/^text\/html/);
+    const csp = Object.fromEntries((res.headers.get('content-security-policy') ?? '').split(';')
+      .map((directive) => directive.trim().split(/\s+/)).map(([name, ...values]) => [name, values.join(' ')]));
+    expect(csp).to.deep.equal({ 'default-src': "'none'", 'base-uri': "'none'", 'frame-ancestors': "'none'" });
+    expect(res.headers.get('x-frame-options')).to.equal('DENY');
+    expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
+    expect(res.headers.get('referrer-policy')).to.equal('no-referrer');
+    expect(res.headers.get('cache-control')).to.equal('no-store');
+    expect(html).to.not.match(/<script|\son[a-z]+=/i);
+    return html;
+  }
+
   // The device flow polls every 5 seconds (RFC 8628's default, the server gives no interval): its login is
   // started before the other tests and checked after them, so that wait overlaps theirs.
   const deviceHome = cliHome();
@@ -190,7 +209,7 @@ describe('the mcp-oauth command line', () => {
     });
   });
 
-  it('login: a loopback listener on 127.0.0.1 catches the code, and a browser that cannot be opened is no error', async () => {
+  it('login: a loopback listener on 127.0.0.1 catches the code (its page under the server\'s page headers), and a browser that cannot be opened is no error', async () => {
     const home = cliHome();
     // No program to open a browser with: `open` fails, and the login goes on with the printed URL.
     const emptyPath = join(home.dir, 'bin');
@@ -201,9 +220,7 @@ describe('the mcp-oauth command line', () => {
     expect(redirect.hostname).to.equal('127.0.0.1');
     expect(redirect.pathname).to.equal('/callback');
     expect(landed.origin + landed.pathname).to.equal(redirect.href);
-    const page = await fetch(landed);
-    expect(page.status).to.equal(200);
-    expect(await page.text()).to.include('You are logged in');
+    expect(await expectLoopbackPage(await fetch(landed), 200)).to.include('You are logged in');
     const result = await cli.done;
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.include(`as ${user.username}`);
@@ -273,13 +290,12 @@ describe('the mcp-oauth command line', () => {
       expect(readdirSync(home.config)).to.deep.equal([]);
     });
 
-    it('a redirect to the loopback listener with another state (exit 1); the browser is told why', async () => {
+    it('a redirect to the loopback listener with another state (exit 1); the browser is told why, on a page under the same headers', async () => {
       const home = cliHome();
       const cli = startCli(home, env(), 'login', '--no-browser');
       const redirect = new URL(new URL(await cli.authorizeUrl()).searchParams.get('redirect_uri')!);
       const page = await fetch(`${redirect.href}?code=stolen&state=forged`);
-      expect(page.status).to.equal(400);
-      expect(await page.text()).to.include('state does not match');
+      expect(await expectLoopbackPage(page, 400)).to.include('state does not match');
       expectFailure(await cli.done, 1, /state does not match/);
     });
 

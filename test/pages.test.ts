@@ -115,7 +115,7 @@ describe('the browser pages, over HTTP', () => {
       formOf(await register.text(), `/interaction/${uid}/register`);
     });
 
-    it('is never cached, never framed, and allows no inline script', async () => {
+    it('is never cached, never framed, never sent on as a Referer, and allows no inline script', async () => {
       const browser = new Browser(server.url);
       const { res, uid } = await openLoginPage(browser);
       const register = await browser.fetch(`/interaction/${uid}/register`);
@@ -127,6 +127,8 @@ describe('the browser pages, over HTTP', () => {
         expect(csp).to.not.include("'unsafe-eval'");
         expect(page.headers.get('x-frame-options')).to.equal('DENY');
         expect(page.headers.get('cache-control')).to.equal('no-store');
+        // The interaction's uid is in the address: a link or resource must not carry it elsewhere.
+        expect(page.headers.get('referrer-policy')).to.equal('no-referrer');
       }
     });
 

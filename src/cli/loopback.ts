@@ -64,13 +64,21 @@ export async function startLoopback(): Promise<Loopback> {
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/**
+ * The headers of the server's own pages: this page's address carried the code, so the page is never cached
+ * or framed and never sends that address on as a Referer. It has no script and loads nothing.
+ */
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 function page(res: ServerResponse, status: number, title: string, text: string) {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'",
-    connection: 'close',
-  });
+  res.writeHead(status, { ...PAGE_HEADERS, connection: 'close' });
   res.end(`<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head>`
     + `<body><h1>${escape(title)}</h1><p>${escape(text)}</p></body></html>\n`);
 }
