@@ -1,7 +1,7 @@
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, loadConfig } from '../config/env.js';
 import { createLogger } from './log.js';
-import { start } from './start.js';
+import { start, type Running } from './start.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -19,7 +19,25 @@ async function main() {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  let running;
+  let running: Running | undefined;
+
+  // Stop accepting, let in-flight requests finish (bounded), close storage, exit.
+  const stop = async (signal: string) => {
+    log.info(`${signal}: shutting down`);
+    // Still waiting for storage: every request so far was answered 503 at once, and nothing is open to close.
+    if (!running) process.exit(0);
+    const { server, close } = running;
+    const force = setTimeout(() => {
+      log.warn(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing their connections`);
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS).unref();
+    await close();
+    clearTimeout(force);
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+
   try {
     running = await start(config, log);
   } catch (err) {
@@ -30,20 +48,6 @@ async function main() {
     process.exit(1);
   }
   log.info(`listening on ${config.host}:${(running.server.address() as { port: number }).port}, issuer ${running.issuer}`);
-
-  // Stop accepting, let in-flight requests finish (bounded), close storage, exit.
-  const stop = async (signal: string) => {
-    log.info(`${signal}: shutting down`);
-    const force = setTimeout(() => {
-      log.warn(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing their connections`);
-      running.server.closeAllConnections();
-    }, SHUTDOWN_GRACE_MS).unref();
-    await running.close();
-    clearTimeout(force);
-    process.exit(0);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
 }
 
 await main();

@@ -1,18 +1,25 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { pino } from 'pino';
+import { Redis } from 'ioredis';
 import { loadConfig } from '../config/env.js';
+import { createLogger } from '../src/log.js';
 import { start, type Running } from '../src/start.js';
 import { callTool, mcpPost, mcpToken, toolCall } from './helpers/mcp.js';
 import { OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { authorizeCode, exchangeCode, form, json, loggedInBrowser, registerUser, type Tokens } from './helpers/seed.js';
 
-/** A server whose JSON log lines the test reads. */
+/** A server whose JSON log lines (info and up, whatever LOG_LEVEL says) the test reads. */
 async function serverWithLog(env: Record<string, string> = {}) {
   const lines: string[] = [];
   const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
-  const running: Running = await start(loadConfig({ PORT: '0', ...env }), pino({ level: 'info' }, sink));
+  const running: Running = await start(loadConfig({ PORT: '0', ...env }), createLogger('info', sink));
   return { running, url: running.issuer, lines };
+}
+
+/** The value of a metric without labels in Prometheus' text format. */
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
 }
 
 describe('operations: request ids, logs, health, readiness, metrics', () => {
@@ -82,7 +89,7 @@ describe('operations: request ids, logs, health, readiness, metrics', () => {
 describe('operations: MCP tool calls in the metrics', () => {
   let server: Awaited<ReturnType<typeof serverWithLog>>;
   before(async () => {
-    server = await serverWithLog({ LOG_LEVEL: 'warn' });
+    server = await serverWithLog();
   });
   after(() => server.running.close());
 
@@ -110,7 +117,7 @@ describe('operations on Redis', () => {
 
   it('/readyz turns 503 while Redis is away (the process stays live), and ready again after', async () => {
     const own = await OwnRedis.launch();
-    const server = await serverWithLog({ REDIS_URL: own.url, REDIS_PREFIX: uniquePrefix(), LOG_LEVEL: 'warn' });
+    const server = await serverWithLog({ REDIS_URL: own.url, REDIS_PREFIX: uniquePrefix() });
     try {
       expect((await fetch(`${server.url}/readyz`)).status).to.equal(200);
       await own.stop();
@@ -131,5 +138,79 @@ describe('operations on Redis', () => {
       await own.stop();
     }
     expect(redis.url).to.be.a('string');
+  });
+
+  it('counts each request that fails with 503 while Redis is away in storage_errors_total', async () => {
+    const own = await OwnRedis.launch();
+    const server = await serverWithLog({ REDIS_URL: own.url, REDIS_PREFIX: uniquePrefix() });
+    try {
+      const before = await metric(server.url, 'storage_errors_total');
+      expect(before).to.equal(0);
+      await own.stop();
+      for (const attempt of [1, 2]) {
+        const res = await fetch(`${server.url}/oauth/login`, json({ username: `nobody${attempt}`, password: 'password123' }));
+        expect(res.status).to.equal(503);
+      }
+      expect(await metric(server.url, 'storage_errors_total')).to.equal(before + 2);
+    } finally {
+      // Not own.stop() again: the redis-server is stopped above, or killed when the test run exits.
+      await server.running.close();
+    }
+  });
+
+  describe('with storage that answers nonsense (a bug, not an outage)', () => {
+    const prefix = uniquePrefix();
+    let server: Awaited<ReturnType<typeof serverWithLog>>;
+    let client: Redis;
+    before(async () => {
+      server = await serverWithLog({ REDIS_URL: redis.url, REDIS_PREFIX: prefix });
+      client = new Redis(redis.url);
+    });
+    after(async () => {
+      await server.running.close();
+      client.disconnect();
+    });
+
+    /** The log lines named `msg` (JSON-parsed). */
+    const logged = (msg: string) => server.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === msg);
+
+    it('logs an unhandled error with the id of the request it failed, under concurrent requests too', async () => {
+      const names = ['corrupt-a', 'corrupt-b', 'corrupt-c'];
+      // A string where an account hash belongs: reading it fails with WRONGTYPE, which is no outage.
+      for (const name of names) await client.set(`${prefix}account:{${name}}`, 'not a hash');
+      const answers = await Promise.all(names.map((username) =>
+        fetch(`${server.url}/oauth/login`, json({ username, password: 'password123' }))));
+      const ids = answers.map((res) => {
+        expect(res.status).to.equal(500);
+        return res.headers.get('x-request-id');
+      });
+      const errors = logged('unhandled error');
+      expect(errors).to.have.length(3);
+      expect(errors.map((l) => l.requestId).sort()).to.deep.equal([...ids].sort());
+      expect(errors[0].err.message).to.match(/WRONGTYPE/);
+    });
+
+    it("logs the provider's server_error with the id of the request it failed", async () => {
+      await client.set(`${prefix}Client:{corrupt-client}`, 'not a hash');
+      const res = await fetch(`${server.url}/oauth/authorize?${new URLSearchParams({
+        client_id: 'corrupt-client', response_type: 'code', redirect_uri: `${server.url}/callback`, scope: 'openid',
+      })}`, { headers: { 'x-request-id': 'provider-error-1' } });
+      expect(res.status).to.equal(500);
+      expect(res.headers.get('x-request-id')).to.equal('provider-error-1');
+      const [error, ...more] = logged('provider error');
+      expect(more).to.be.empty;
+      expect(error.requestId).to.equal('provider-error-1');
+    });
+
+    it("logs a tool's failure inside the shared MCP server with the id of the HTTP request that called it", async () => {
+      const { token, user } = await mcpToken(server.url);
+      await client.set(`${prefix}notes:{${user.userId}}`, 'not a hash');
+      const res = await mcpPost(server.url, token, toolCall('notes_list'));
+      expect(res.status).to.equal(200);
+      expect((await res.json()).result.isError).to.equal(true);
+      const [error, ...more] = logged('tool failed');
+      expect(more).to.be.empty;
+      expect(error.requestId).to.equal(res.headers.get('x-request-id'));
+    });
   });
 });

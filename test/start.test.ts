@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { freePort, OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -41,6 +44,48 @@ async function listening(started: Started): Promise<string> {
   throw new Error(`server did not start: ${started.stderr()}`);
 }
 
+/** Resolves once `started` has logged a line containing `text`. */
+async function logged(started: Started, text: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (started.lines.some((l) => l.includes(text))) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`never logged "${text}": ${started.lines.join('\n')}`);
+}
+
+interface Registration {
+  /** Its status and body, or the error that ended it without one. */
+  answer: Promise<{ status: number; body: string } | Error>;
+  /** Sends the rest of the body. */
+  finish(): void;
+}
+
+/** A registration whose body has half arrived, once the server holds its connection: a request in flight. */
+async function registrationInFlight(issuer: string): Promise<Registration> {
+  const { port } = new URL(issuer);
+  const req = request({ host: '127.0.0.1', port, path: '/oauth/register', method: 'POST', headers: { 'content-type': 'application/json' } });
+  const answer = new Promise<{ status: number; body: string } | Error>((resolve) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', resolve);
+  });
+  req.write(`{"username":"shutdown${process.pid}x${Date.now()}",`);
+  await new Promise((resolve) => req.once('socket', (socket) => socket.once('connect', resolve)));
+  await new Promise((r) => setTimeout(r, 200));
+  return { answer, finish: () => req.end('"password":"password123"}') };
+}
+
+/** Whether a new TCP connection to the issuer's port is accepted. */
+function accepts(issuer: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(Number(new URL(issuer).port), '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 describe('starting the server process', function () {
   this.timeout(30000);
 
@@ -58,26 +103,43 @@ describe('starting the server process', function () {
 
   it('on SIGTERM, a request already in flight still gets its answer before the process exits 0', async () => {
     const started = launch({ PORT: '0' });
-    const issuer = await listening(started);
-    const { port } = new URL(issuer);
-    // A registration whose body is still arriving when the signal comes.
-    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/oauth/register', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode!, body }));
-      });
-      req.on('error', reject);
-      req.write('{"username":"shutdown-user",');
-      setTimeout(() => {
-        started.child.kill('SIGTERM');
-        setTimeout(() => req.end('"password":"password123"}'), 300);
-      }, 200);
-    });
-    const { status, body } = await answer;
+    const registration = await registrationInFlight(await listening(started));
+    started.child.kill('SIGTERM');
+    setTimeout(() => registration.finish(), 300);
+    const answer = await registration.answer;
+    expect(answer).to.not.be.instanceOf(Error);
+    const { status, body } = answer as { status: number; body: string };
     expect(status).to.equal(201);
     expect(JSON.parse(body).message).to.equal('Registration successful');
     expect(await started.exited).to.equal(0);
     expect(started.lines.join('\n')).to.include('SIGTERM: shutting down');
+  });
+
+  it('on SIGTERM, refuses new connections at once, while a request in flight keeps the process up', async () => {
+    const started = launch({ PORT: '0' });
+    const issuer = await listening(started);
+    expect(await accepts(issuer)).to.equal(true);
+    const registration = await registrationInFlight(issuer);
+    started.child.kill('SIGTERM');
+    await logged(started, 'SIGTERM: shutting down');
+    expect(await accepts(issuer)).to.equal(false);
+    expect(started.child.exitCode, 'still draining').to.equal(null);
+    registration.finish();
+    expect(await registration.answer).to.include({ status: 201 });
+    expect(await started.exited).to.equal(0);
+  });
+
+  it('on SIGTERM, cuts a request that outlasts the 10 s grace and exits 0 then, not later', async () => {
+    const started = launch({ PORT: '0' });
+    const registration = await registrationInFlight(await listening(started));
+    const signalled = Date.now();
+    started.child.kill('SIGTERM');
+    // Its body never ends: only the grace bound can end it.
+    expect(await registration.answer).to.be.instanceOf(Error);
+    expect(await started.exited).to.equal(0);
+    const seconds = (Date.now() - signalled) / 1000;
+    expect(seconds).to.be.within(9.5, 12);
+    expect(started.lines.join('\n')).to.include('requests still running after 10 s; closing their connections');
   });
 
   it('reads a .env file from the working directory', async () => {
@@ -111,5 +173,43 @@ describe('starting the server process', function () {
     expect(second.lines.join('\n')).to.include(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
     first.child.kill('SIGTERM');
     await first.exited;
+  });
+
+  it('on SIGTERM while it still waits for its Redis, exits 0 at once', async () => {
+    const port = await freePort();
+    const started = launch({ PORT: String(port), REDIS_URL: `redis://127.0.0.1:${await freePort()}`, REDIS_PREFIX: uniquePrefix() });
+    const issuer = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 200 && !(await accepts(issuer)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await fetch(`${issuer}/readyz`)).status, 'not ready: no Redis').to.equal(503);
+    started.child.kill('SIGTERM');
+    expect(await started.exited).to.equal(0);
+  });
+
+  describe('on Redis', () => {
+    requireRedis();
+
+    it('on SIGTERM, lets a request in flight use Redis to the end, then closes its Redis connections and exits 0', async () => {
+      const own = await OwnRedis.launch();
+      const observer = new Redis(own.url);
+      // The connections on the Redis other than the observer's own.
+      const others = async () => Number(/connected_clients:(\d+)/.exec(await observer.info('clients'))![1]) - 1;
+      try {
+        expect(await others()).to.equal(0);
+        const started = launch({ PORT: '0', REDIS_URL: own.url, REDIS_PREFIX: uniquePrefix() });
+        const registration = await registrationInFlight(await listening(started));
+        expect(await others()).to.be.at.least(1);
+        started.child.kill('SIGTERM');
+        await logged(started, 'SIGTERM: shutting down');
+        registration.finish();
+        expect(await registration.answer).to.include({ status: 201 });
+        expect(await started.exited).to.equal(0);
+        // Redis may read the closed sockets after it answers us: give it a moment.
+        for (let i = 0; i < 20 && await others() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(await others()).to.equal(0);
+      } finally {
+        observer.disconnect();
+        await own.stop();
+      }
+    });
   });
 });
