@@ -48,7 +48,7 @@ describe('the browser checks themselves', () => {
     throw new Error('expectUsablePage passed a spoiled page');
   }
 
-  it('the page checks report an unlabelled field, a control out of visual order, faint text and a page wider than a phone', async () => {
+  it('the page checks report an unlabelled field, a control out of visual order, a Shift+Tab that does not go back, faint text and a page wider than a phone', async () => {
     const { page } = await chrome.open();
     await page.goto(authorizeUrl(server.url));
     await expectUsablePage(page);
@@ -59,6 +59,11 @@ describe('the browser checks themselves', () => {
     expect(await complaintAbout(page, () => {
       document.querySelector('main')!.prepend(document.querySelector('p.alt')!);
     })).to.match(/Tab/);
+    expect(await complaintAbout(page, () => {
+      document.addEventListener('keydown', (event) => {
+        if (event.key === 'Tab' && event.shiftKey) event.preventDefault();
+      });
+    })).to.match(/Shift\+Tab from .* not back to/);
     expect(await complaintAbout(page, () => {
       document.querySelector('h1')!.style.color = '#eeeeee';
     })).to.match(/contrast .*\(light\)/);

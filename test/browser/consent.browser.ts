@@ -4,12 +4,13 @@ import { registerUser, uniqueName } from '../helpers/seed.js';
 import { useTestServer } from '../helpers/server.js';
 import { exchangeOk, refresh } from '../helpers/third-party.js';
 import { useChromium } from './chromium.js';
-import { appAuthorization, signInOnPage, startLoopbackApp, type LoopbackApp } from './flows.js';
+import { activate, appAuthorization, signInOnPage, startLoopbackApp, tabThrough, type LoopbackApp } from './flows.js';
 import { expectUsablePage } from './page-checks.js';
 
 /**
  * A third-party app (registered by DCR, redirecting to its own loopback listener) asks a user for access: the
- * consent page, its Allow and Deny, and the connected-apps page where the user takes the access back.
+ * consent page, its Allow and Deny, and the connected-apps page where the user takes the access back. The user
+ * has only a keyboard: Tab to a control, then Enter or Space.
  */
 describe('consent and connected apps, in chromium', () => {
   const server = useTestServer();
@@ -39,7 +40,8 @@ describe('consent and connected apps, in chromium', () => {
     const { page, expectNoProblems } = await chrome.open();
     const { state, verifier } = await consentPage(page);
     await expectUsablePage(page);
-    await page.getByRole('button', { name: 'Allow' }).click();
+    await tabThrough(page, ['button "Allow"']);
+    await activate(page, 'button "Allow"');
     await reachedApp(page);
 
     expect(app.redirects).to.have.length(1);
@@ -55,7 +57,8 @@ describe('consent and connected apps, in chromium', () => {
     expect(await listed.locator('h2').textContent()).to.equal(app.host.name);
     expect(await listed.locator('code').first().textContent()).to.equal(app.host.clientId);
 
-    await page.getByRole('button', { name: `Revoke access for ${app.host.name}` }).click();
+    await tabThrough(page, [`button "Revoke access for ${app.host.name}"`]);
+    await activate(page, `button "Revoke access for ${app.host.name}"`, 'Space');
     await page.getByText('No apps are connected to your account.').waitFor();
     expect(await page.locator('ul.apps > li').count()).to.equal(0);
     // Revoking ended the grant, so the app's refresh token no longer works.
@@ -68,7 +71,8 @@ describe('consent and connected apps, in chromium', () => {
   it('Deny sends error=access_denied with the state to the app, and nothing is connected', async () => {
     const { page, expectNoProblems } = await chrome.open();
     const { state } = await consentPage(page);
-    await page.getByRole('button', { name: 'Deny' }).click();
+    await tabThrough(page, ['button "Allow"', 'button "Deny"']);
+    await activate(page, 'button "Deny"', 'Space');
     await reachedApp(page);
 
     expect(app.redirects).to.have.length(1);
@@ -90,10 +94,11 @@ describe('consent and connected apps, in chromium', () => {
     await signInOnPage(page, user);
     await page.getByText(`Signed in as ${user.username}.`).waitFor();
 
-    await page.getByRole('link', { name: 'Sign out' }).click();
+    await tabThrough(page, ['link "Sign out"']);
+    await activate(page, 'link "Sign out"');
     await page.getByRole('heading', { name: 'Sign out' }).waitFor();
     await expectUsablePage(page);
-    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await activate(page, 'button "Yes, sign me out"', 'Space');
     await page.getByRole('heading', { name: 'Signed out' }).waitFor();
     await expectUsablePage(page);
 

@@ -2,10 +2,13 @@ import { expect } from 'chai';
 import { form, registerUser } from '../helpers/seed.js';
 import { useTestServer } from '../helpers/server.js';
 import { useChromium } from './chromium.js';
-import { signInOnPage } from './flows.js';
-import { expectUsablePage, initialFocus } from './page-checks.js';
+import { activate, expectFocus, signInOnPage } from './flows.js';
+import { expectUsablePage } from './page-checks.js';
 
-/** The device authorization grant's pages, as a user of the command-line client goes through them. */
+/**
+ * The device authorization grant's pages, as a user of the command-line client goes through them with the
+ * keyboard alone.
+ */
 describe('connecting a device, in chromium', () => {
   const server = useTestServer();
   const chrome = useChromium();
@@ -20,17 +23,17 @@ describe('connecting a device, in chromium', () => {
     const entry = await page.goto(`${server.url}/oauth/device`);
     expect(entry?.status(), 'GET /oauth/device').to.equal(200);
     expect(await page.locator('h1').textContent()).to.equal('Connect a device');
-    expect(await initialFocus(page), 'the code field has the focus').to.equal('user_code');
     await expectUsablePage(page);
-    // Those checks tabbed away: back to where the page put the focus, then typing and Enter is all it takes.
-    await page.getByLabel('Code').focus();
+    // The page puts the focus in the code field: typing and Enter is all it takes.
+    await expectFocus(page, 'textbox "Code"');
     await page.keyboard.type(device.user_code);
     await page.keyboard.press('Enter');
 
     await page.getByRole('heading', { name: 'Confirm the device' }).waitFor();
     expect(await page.locator('.user-code code').textContent()).to.equal(device.user_code);
     await expectUsablePage(page);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    // And here on Continue: Enter confirms.
+    await activate(page, 'button "Continue"');
 
     // No session in this browser yet: the login page comes in between.
     await signInOnPage(page, user);

@@ -4,14 +4,54 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { authorizeUrl, json, pkce } from '../helpers/seed.js';
 import type { Host } from '../helpers/third-party.js';
+import { initialFocus } from './page-checks.js';
 
 /** What a person does in the browser pages, and the third-party app on the other end of a redirect. */
 
-/** Fills the login page's fields and presses Sign in. */
+/**
+ * A control as the accessibility tree names it, role then accessible name: `button "Allow"`, `textbox "Code"`.
+ * Tests name what they expect to have the focus this way, so a control found by Tab is the one a screen reader
+ * announces, not merely an element with a matching id.
+ */
+export type ControlName = `${string} "${string}"`;
+
+/** Fails unless `control` has the focus, naming what has it instead. */
+export async function expectFocus(page: Page, control: ControlName) {
+  const [, role, name] = /^(\w+) "(.*)"$/.exec(control)!;
+  const target = page.getByRole(role as Parameters<Page['getByRole']>[0], { name, exact: true });
+  if (await target.and(page.locator(':focus')).count() === 1) return;
+  const focus = page.locator(':focus');
+  const actual = await focus.count() ? (await focus.ariaSnapshot()).split('\n')[0]!.replace(/^- /, '') : 'nothing';
+  throw new Error(`expected the focus on ${control} at ${new URL(page.url()).pathname}, but it is on ${actual}`);
+}
+
+/** Presses Tab once for each control, expecting the focus on each in turn. */
+export async function tabThrough(page: Page, controls: ControlName[]) {
+  for (const control of controls) {
+    await page.keyboard.press('Tab');
+    await expectFocus(page, control);
+  }
+}
+
+/** Uses `control`, which must have the focus, with Enter or Space, as a keyboard user does. */
+export async function activate(page: Page, control: ControlName, key: 'Enter' | 'Space' = 'Enter') {
+  await expectFocus(page, control);
+  await page.keyboard.press(key);
+}
+
+/**
+ * Signs in on the login page (the consent flow's, or the connected-apps page's own) with the keyboard alone: the
+ * page puts the focus on Username, then typing, Tab, typing and Enter.
+ */
 export async function signInOnPage(page: Page, user: { username: string; password: string }) {
-  await page.getByLabel('Username').fill(user.username);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  // Called while a redirect or a form post may still be on its way to the login page.
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await initialFocus(page);
+  await expectFocus(page, 'textbox "Username"');
+  await page.keyboard.type(user.username);
+  await tabThrough(page, ['textbox "Password"']);
+  await page.keyboard.type(user.password);
+  await page.keyboard.press('Enter');
 }
 
 export interface LoopbackApp {

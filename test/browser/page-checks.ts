@@ -11,7 +11,8 @@ declare const Node: { TEXT_NODE: number };
  * Accessibility basics of a page as chromium lays it out: labelled fields, a keyboard path through every control
  * in visual order with a visible focus, readable text contrast in the light and the dark scheme, and no
  * sideways scrolling on a narrow phone. Call it right after a page has loaded: it presses Tab from where the
- * page put the focus.
+ * page put the focus, and Shift+Tab back there, so a test goes on with the keyboard as a person who just
+ * arrived would.
  */
 export async function expectUsablePage(page: Page): Promise<void> {
   const where = new URL(page.url()).pathname;
@@ -60,7 +61,8 @@ interface Control {
 /**
  * Tab from the page's initial focus (its autofocus field, else the first Tab stop) through as many stops as the
  * page has controls: every control must come up once, each below (or on the same line, right of) the one
- * before, and each must show a focus outline.
+ * before, and each must show a focus outline. Then Shift+Tab must retrace the path to the initial focus, or
+ * past the first stop out of the page when the page had placed none.
  */
 async function expectKeyboardPath(page: Page, where: string) {
   const controls = await page.evaluate(() => {
@@ -88,7 +90,8 @@ async function expectKeyboardPath(page: Page, where: string) {
 
   const path: Control[] = [];
   await initialFocus(page);
-  let current = await focused();
+  const placed = await focused();
+  let current = placed;
   if (!current) {
     await page.keyboard.press('Tab');
     current = await focused();
@@ -109,6 +112,18 @@ async function expectKeyboardPath(page: Page, where: string) {
     const sameLine = next.top < prev.bottom && next.bottom > prev.top;
     const followsVisually = sameLine ? next.left > prev.left : next.top >= prev.bottom - 1;
     expect(followsVisually, `on ${where}, Tab goes from ${prev.name} to ${next.name}, which is not after it on the page`).to.equal(true);
+  }
+
+  for (let i = path.length - 2; i >= 0; i--) {
+    await page.keyboard.press('Shift+Tab');
+    const back = await focused();
+    expect(back?.key, `on ${where}, Shift+Tab from ${path[i + 1]!.name} goes to ${back?.name ?? 'nothing'}, not back to ${path[i]!.name}`)
+      .to.equal(path[i]!.key);
+  }
+  if (!placed && path.length) {
+    await page.keyboard.press('Shift+Tab');
+    const back = await focused();
+    expect(back?.name, `on ${where}, Shift+Tab from the first stop leaves the page, as it was before the first Tab`).to.equal(undefined);
   }
 }
 

@@ -44,6 +44,7 @@ export interface PageDocument {
   getElementById(id: string): PageElement | null;
   createElement(tag: string): PageElement;
   addEventListener(type: 'securitypolicyviolation', listener: (event: { effectiveDirective: string; blockedURI: string }) => void): void;
+  addEventListener(type: 'keydown', listener: (event: { key: string; shiftKey: boolean; preventDefault(): void }) => void): void;
 }
 
 /** What getComputedStyle() answers, as far as the checks read it. */

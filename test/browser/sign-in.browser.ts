@@ -2,13 +2,17 @@ import { expect } from 'chai';
 import { authorizeUrl, exchangeCode, registerUser, uniqueName, type Tokens } from '../helpers/seed.js';
 import { useTestServer } from '../helpers/server.js';
 import { useChromium } from './chromium.js';
-import { expectUsablePage, initialFocus } from './page-checks.js';
+import { activate, expectFocus, signInOnPage, tabThrough } from './flows.js';
+import { expectUsablePage } from './page-checks.js';
 import type { PageDocument } from './page-globals.js';
 
 declare const document: PageDocument;
 declare const navigator: { clipboard: { readText(): Promise<string> } };
 
-/** The login, registration and callback pages in a real browser, under the server's CSP. */
+/**
+ * The login, registration and callback pages in a real browser, under the server's CSP, used with the keyboard
+ * alone: Tab to a control, then Enter or Space.
+ */
 describe('signing in, in chromium', () => {
   const server = useTestServer();
   const chrome = useChromium();
@@ -22,23 +26,30 @@ describe('signing in, in chromium', () => {
     await page.goto(authorizeUrl(server.url));
     expect(await page.locator('h1').textContent()).to.equal('Sign in');
     await expectUsablePage(page);
-    await page.getByRole('link', { name: 'Create one' }).click();
+    await expectFocus(page, 'textbox "Username"');
+    await tabThrough(page, ['textbox "Password"', 'button "Sign in"', 'button "Cancel"', 'link "Create one"']);
+    await activate(page, 'link "Create one"');
     await page.waitForURL((url) => url.pathname.endsWith('/register'));
     await expectUsablePage(page);
 
     const username = uniqueName('chromium');
     const password = 'a long enough password';
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByLabel('Repeat the password').fill(password);
-    await page.getByRole('button', { name: 'Create account' }).click();
+    await expectFocus(page, 'textbox "Username"');
+    await page.keyboard.type(username);
+    await tabThrough(page, ['textbox "Password"']);
+    await page.keyboard.type(password);
+    await tabThrough(page, ['textbox "Repeat the password"']);
+    await page.keyboard.type(password);
+    await tabThrough(page, ['button "Create account"']);
+    await activate(page, 'button "Create account"', 'Space');
     await page.waitForURL(isCallback);
     await expectUsablePage(page);
 
     const code = new URL(page.url()).searchParams.get('code');
     expect(code).to.be.a('string').and.not.be.empty;
     expect(await page.locator('#code').inputValue()).to.equal(code);
-    await page.getByRole('button', { name: 'Copy' }).click();
+    await tabThrough(page, ['textbox "Code"', 'button "Copy"']);
+    await activate(page, 'button "Copy"');
     await page.waitForFunction(() => document.getElementById('copy-status')?.textContent !== '');
     expect(await page.locator('#copy-status').textContent()).to.equal('Copied.');
     expect(await page.evaluate(() => navigator.clipboard.readText())).to.equal(code);
@@ -56,14 +67,7 @@ describe('signing in, in chromium', () => {
     const user = await registerUser(server.url);
     const { page, expectNoProblems } = await chrome.open();
     await page.goto(authorizeUrl(server.url));
-    const focusedId = () => page.evaluate(() => document.activeElement?.id);
-
-    expect(await initialFocus(page), 'the username field has the focus when the page opens').to.equal('username');
-    await page.keyboard.type(user.username);
-    await page.keyboard.press('Tab');
-    expect(await focusedId()).to.equal('password');
-    await page.keyboard.type(user.password);
-    await page.keyboard.press('Enter');
+    await signInOnPage(page, user);
     await page.waitForURL(isCallback);
     const url = new URL(page.url());
     expect(url.searchParams.get('state')).to.equal('random_state');

@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
-# The seed flow (test/smoke/seed-flow.mjs) against the server on the other runtimes the README supports:
-# Node 24 LTS and Bun, both from the npm registry (the packages node@24 and bun), in memory and, when
-# REDIS_URL is set, on Redis too. The driver itself runs on the Node that runs this script. `.ci/run` calls it.
+# The seed flow (test/smoke/seed-flow.mjs) against the server on the other runtimes the README supports, all from
+# the npm registry (the packages node and bun): the oldest Node and Bun that package.json's "engines" admits, Node
+# 24 LTS, and the newest Bun; in memory and, when REDIS_URL is set, on Redis too. The driver itself runs on the
+# Node that runs this script. `.ci/run` calls it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
 smoke="$repo/test/smoke/seed-flow.mjs"
+
+# Exact versions: a new release changes what is tested only when someone bumps it here. The oldest ones are read
+# from "engines", so what it promises is what runs (Bun 1.3.8 and older cannot start oidc-provider: its check
+# of ttl functions expects Function.toString() on one line).
+NODE_LTS=24.21.0
+BUN_NEWEST=1.4.5
+floor() {
+  node -p "require('./package.json').engines.$1.match(/^>=(\d+\.\d+\.\d+)$/)?.[1] ?? ''"
+}
+node_floor=$(floor node)
+bun_floor=$(floor bun)
+if [ -z "$node_floor" ] || [ -z "$bun_floor" ]; then
+  echo 'package.json "engines" must give node and bun as ">=x.y.z"'
+  exit 1
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -15,10 +31,11 @@ quietly() {
   "$@" >"$work/log" 2>&1 || { cat "$work/log"; echo "failed: $*"; return 1; }
 }
 
-quietly npm install --prefix "$work/tools" --no-save --no-package-lock --no-audit --no-fund node@24 bun@1
-node24="$work/tools/node_modules/.bin/node"
-bun="$work/tools/node_modules/.bin/bun"
-echo "runtimes: node $("$node24" --version), bun $("$bun" --version)"
+# One install for all four; the aliases keep two versions of each package side by side.
+quietly npm install --prefix "$work/tools" --no-save --no-package-lock --no-audit --no-fund \
+  "node-floor@npm:node@$node_floor" "node-lts@npm:node@$NODE_LTS" "bun-floor@npm:bun@$bun_floor" "bun-newest@npm:bun@$BUN_NEWEST"
+tools="$work/tools/node_modules"
+echo "runtimes: node $("$tools/node-floor/bin/node" --version) and $("$tools/node-lts/bin/node" --version), bun $("$tools/bun-floor/bin/bun.exe" --version) and $("$tools/bun-newest/bin/bun.exe" --version)"
 
 # Each storage this machine offers: memory always, Redis when REDIS_URL names one.
 each_storage() {
@@ -26,17 +43,25 @@ each_storage() {
   if [ -n "${REDIS_URL:-}" ]; then node "$smoke" "$@"; fi
 }
 
-# Node 24 starts the server as `npm start` does (tsx), from this tree's node_modules: argon2's binary is
-# N-API, so what npm installed under the CI's Node serves Node 24 as well.
-each_storage "$node24" --import tsx src/server.ts
+# Node starts the server as `npm start` does (tsx), from this tree's node_modules: argon2's binary is N-API, so
+# what npm installed under the CI's Node serves the others as well.
+for node in node-floor node-lts; do
+  each_storage "$tools/$node/bin/node" --import tsx src/server.ts
+done
 
 # Bun as its users start it: `bun install`, then `bun run src/server.ts` (Bun runs the TypeScript itself; tsx is
-# not involved). It installs into a copy of the tree's files (tracked and new, not ignored ones), so its
-# bun.lock and node_modules never mix with this tree's.
-mkdir "$work/tree"
-git ls-files -z --cached --others --exclude-standard \
-  | while IFS= read -r -d '' file; do if [ -e "$file" ]; then printf '%s\0' "$file"; fi; done \
-  | tar --null -T - -cf - | tar -xf - -C "$work/tree"
-cd "$work/tree"
-quietly "$bun" install
-each_storage "$bun" run src/server.ts
+# not involved). Each Bun installs into a copy of its own of the tree's files (tracked and new, not ignored ones),
+# so no bun.lock or node_modules mixes with this tree's or the other Bun's.
+for bun in bun-floor bun-newest; do
+  # The package's binary is bin/bun.exe on every platform; by the name its users know, the log reads better.
+  mkdir -p "$work/bin/$bun" "$work/$bun"
+  ln -s "$tools/$bun/bin/bun.exe" "$work/bin/$bun/bun"
+  git ls-files -z --cached --others --exclude-standard \
+    | while IFS= read -r -d '' file; do if [ -e "$file" ]; then printf '%s\0' "$file"; fi; done \
+    | tar --null -T - -cf - | tar -xf - -C "$work/$bun"
+  (
+    cd "$work/$bun"
+    quietly "$work/bin/$bun/bun" install
+    each_storage "$work/bin/$bun/bun" run src/server.ts
+  )
+done
