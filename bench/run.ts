@@ -106,8 +106,9 @@ async function main() {
     const onRedis = await spawn('src/server.ts', redisEnv, '/readyz');
     const inMemory = await spawn('src/server.ts', { LOG_LEVEL }, '/readyz');
     const withoutAuth = await spawn('bench/server-without-auth.ts', redisEnv, '/readyz');
-    // Same storage as onRedis, without the per-client error limit: what its check costs each token request.
-    const withoutClientLimit = await spawn('src/server.ts', { ...redisEnv, LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: '0' }, '/readyz');
+    // onRedis without the per-client error limit (same storage and issuer, so its tokens are good here): what the
+    // limit costs each token request.
+    const withoutClientLimit = await spawn('src/server.ts', { ...redisEnv, ISSUER: onRedis.url, LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: '0' }, '/readyz');
     const sdk = await spawn('bench/sdk-stateless.ts', {}, '/healthz');
 
     console.log('1. MCP tools/call whoami (Redis storage)');
@@ -182,7 +183,11 @@ async function main() {
     const fresh = await spawn('src/server.ts', { ...redisEnv, REDIS_PREFIX: `${prefix}fresh:` }, '/.well-known/openid-configuration');
     report({ measurement: 'start to first answered request (Redis)', value: fresh.startMs, unit: 'ms' });
     await signedIn(fresh.url);
-    report({ measurement: 'Redis bytes per active user session', value: await sessionBytes(redisUrl, `${prefix}fresh:`), unit: 'bytes' });
+    // One user's session, grant, tokens and used code: every key but the account, key material and the limits'
+    // counters, which are per address (login, and token requests per client) and last their window (15 min).
+    const freshPrefix = `${prefix}fresh:`;
+    report({ measurement: 'Redis bytes per active user session', value: await redisBytes(redisUrl, freshPrefix, (key) => !/:(account|account-id|keys|consents|notes|limit):/.test(key)), unit: 'bytes' });
+    report({ measurement: 'Redis bytes of the limit counters one signed-in address leaves for 15 minutes', value: await redisBytes(redisUrl, freshPrefix, (key) => key.startsWith(`${freshPrefix}limit:`)), unit: 'bytes' });
 
     writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({
       date: new Date().toISOString(),
@@ -196,16 +201,13 @@ async function main() {
   }
 }
 
-/** The Redis memory of one user's session, grant, tokens and used code: every key but the account and key material. */
-async function sessionBytes(url: string, prefix: string): Promise<number> {
+/** Redis memory of the keys under `prefix` whose names match `include`. */
+async function redisBytes(url: string, prefix: string, include: (key: string) => boolean): Promise<number> {
   const redis = new Redis(url);
   try {
     let bytes = 0;
     for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 })) {
-      for (const key of keys as string[]) {
-        if (/:(account|account-id|keys|consents|notes):/.test(key)) continue;
-        bytes += Number(await redis.memory('USAGE', key, 'SAMPLES', 0));
-      }
+      for (const key of keys as string[]) if (include(key)) bytes += Number(await redis.memory('USAGE', key, 'SAMPLES', 0));
     }
     return bytes;
   } finally {

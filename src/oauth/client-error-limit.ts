@@ -11,7 +11,7 @@ const CLIENT_AUTHENTICATION_ERRORS = {
   pushed_authorization_request: 'pushed_authorization_request.error',
 } as const;
 
-const guarded = (route: string) => Object.hasOwn(CLIENT_AUTHENTICATION_ERRORS, route);
+const authenticatesClients = (route: string) => Object.hasOwn(CLIENT_AUTHENTICATION_ERRORS, route);
 
 class TooManyClientErrors extends errors.OIDCProviderError {
   constructor(seconds: number) {
@@ -53,7 +53,7 @@ export function limitClientErrors(provider: Provider, limits: AbuseLimits): Midd
     const client = await find(id);
     const ctx = currentRequest();
     // Only the lookup that authenticates the caller; later ones (say, of an introspected token's client) are not.
-    if (client && ctx && guarded(ctx.oidc.route) && !ctx.oidc.client && !attempts.has(ctx)) {
+    if (client && ctx && authenticatesClients(ctx.oidc.route) && !ctx.oidc.client && !attempts.has(ctx)) {
       const wait = await limits.clientRequest(client.clientId, ctx.ip);
       if (wait) {
         ctx.set('Retry-After', String(wait));
