@@ -173,6 +173,18 @@ describe('the device authorization grant', () => {
       expect(await entered.res.text()).to.include('op.deviceConfirmForm');
     });
 
+    it('a form from an older page of the same session says it expired, and the form drawn now works', async () => {
+      const device = await startDevice();
+      const browser = new Browser(server.url);
+      const old = await (await browser.follow('/oauth/device')).res.text();
+      await browser.follow('/oauth/device');
+      const stale = await browser.submit(old, '/oauth/device', { user_code: device.user_code });
+      const form = await expectHtmlPage(stale.res, 400);
+      expect(decodeEntities(form)).to.include('This form had expired. Enter the code again.');
+      const entered = await browser.submit(form, '/oauth/device', { user_code: device.user_code });
+      expect(await entered.res.text()).to.include('op.deviceConfirmForm');
+    });
+
     it('GET /oauth/device/<unknown uid> without a session is the same 400 page (or JSON when asked for)', async () => {
       const { result: res, stored } = await storedDuring(() => fetch(`${codePage()}/no-such-uid`));
       await expectHtmlErrorPage(res, 400, 'invalid_request');

@@ -9,8 +9,14 @@ function deviceCodeError(err: Error | undefined): string {
   if (!err) return '';
   if ((err as { userCode?: string }).userCode || err.name === 'NoCodeError') return 'That code is not right, or it expired. Check it and try again.';
   if (err.name === 'AbortedError') return 'The sign-in was cancelled.';
+  if (err.name === 'StorageUnavailable') return 'The server cannot reach its storage right now. Try again in a few seconds.';
+  // The form was drawn for another session (an old tab, a restarted sign-in): the one drawn now works.
+  if (err.name === 'InvalidRequest') return 'This form had expired. Enter the code again.';
   return 'Something went wrong. Start again on your device.';
 }
+
+/** The error's own status when it has one (503 while storage is away); 400 for the provider's re-render errors, which carry a 200. */
+const errorStatus = (err: Error) => Math.max(400, (err as { statusCode?: number }).statusCode ?? 400);
 
 /**
  * An error on a device page (code entry, or the return from sign-in) from a browser with no stored session: no
@@ -22,8 +28,7 @@ function deviceCodeError(err: Error | undefined): string {
  */
 async function refuseWithoutSession(ctx: KoaContextWithOIDC, out: ErrorOut): Promise<void> {
   (ctx.oidc.session as unknown as { touched: boolean }).touched = false;
-  // The provider's re-render errors (a wrong code) carry a 200.
-  const status = ctx.status >= 400 ? ctx.status : 400;
+  const status = Math.max(400, ctx.status);
   // A browser page: HTML unless the client asks for JSON over it (curl's */* gets the page).
   if (ctx.accepts('html', 'json') === 'json') {
     ctx.status = status;
@@ -74,7 +79,7 @@ export const providerPages: Pick<ProviderHooks,
       xsrf: String(ctx.oidc.session?.state?.secret ?? ''),
       userCode: (err as { userCode?: string } | undefined)?.userCode ?? '',
       error: deviceCodeError(err),
-    }, err ? 400 : 200);
+    }, err ? errorStatus(err) : 200);
   },
   async userCodeConfirmSource(ctx, form, _client, _deviceInfo, userCode) {
     ctx.set('Cache-Control', 'no-store');
