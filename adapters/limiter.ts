@@ -13,20 +13,36 @@ class WindowLimiter implements Limiter {
         await this.window.consume(key, 1);
         return 0;
       } catch (refusal) {
+        if (!(refusal instanceof RateLimiterRes)) {
+          // Storage failed, and a timed-out command may still run once it answers again: give the attempt back,
+          // so that an outage leaves no count too high (at worst, one too low).
+          void this.giveBack(key);
+          throw refusal;
+        }
         // consume() counts before it compares (that is what makes it atomic); a refused attempt is not counted.
-        if (!(refusal instanceof RateLimiterRes)) throw refusal;
-        await this.window.reward(key, 1);
+        await this.giveBack(key);
         return Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
       }
     });
   }
 
   giveBack(key: string): Promise<void> {
-    return guarded(async () => {
+    return this.reward(key, GIVE_BACK_RETRIES);
+  }
+
+  private async reward(key: string, retries: number): Promise<void> {
+    try {
       await this.window.reward(key, 1);
-    });
+    } catch {
+      // Storage is away (a stall, a failover; the client reconnects every 2 s at most): try again shortly.
+      if (retries > 0) setTimeout(() => void this.reward(key, retries - 1), GIVE_BACK_RETRY_MS).unref();
+    }
   }
 }
+
+/** A give-back is retried for about 10 s; an outage longer than that leaves the count one high until its window ends. */
+const GIVE_BACK_RETRIES = 5;
+const GIVE_BACK_RETRY_MS = 2000;
 
 export const memoryLimiters: LimiterFactory = (name, attempts, windowSeconds) =>
   new WindowLimiter(new RateLimiterMemory({ keyPrefix: name, points: attempts, duration: windowSeconds }));

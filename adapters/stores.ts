@@ -69,7 +69,11 @@ export interface Limiter {
    * Otherwise the seconds until `key` may try again, and the attempt is not counted.
    */
   take(key: string): Promise<number>;
-  /** Uncounts an attempt take() counted, once it turns out not to count (say, the password was right). */
+  /**
+   * Uncounts an attempt take() counted, once it turns out not to count (say, the password was right). Never
+   * fails: while storage is away it keeps trying for a while in the background, since a count left too high
+   * would refuse good requests until its window ends.
+   */
   giveBack(key: string): Promise<void>;
 }
 

@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { expectOAuthError } from './helpers/assertions.js';
 import { Browser } from './helpers/browser.js';
-import { requireRedis, uniquePrefix } from './helpers/redis.js';
+import { Redis } from 'ioredis';
+import { StorageUnavailable } from '../adapters/errors.js';
+import { redisLimiters } from '../adapters/limiter.js';
+import { createRedisClient } from '../adapters/redis/client.js';
+import { OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { authorizeCode, authorizeUrl, basicAuth, exchangeCode, form, json, loggedInBrowser, registerUser, uniqueName } from './helpers/seed.js';
 import { startTestServer, useTestServer, type TestServer } from './helpers/server.js';
 import { networkKey } from '../src/accounts/network.js';
@@ -129,6 +133,12 @@ describe('the network a client address counts as', () => {
     ['fe80::1%eth0', 'fe80:0:0:0::/64'],
     ['2001:db8:1::192.0.2.1', '2001:db8:1:0::/64'],
     ['64:ff9b::192.0.2.1', '64:ff9b:0:0::/64'],
+    ['::ffff:c000:207', '192.0.2.7'],
+    ['::ffff:0:192.0.2.7', '192.0.2.7'],
+    ['203.0.113.7:4711', '203.0.113.7'],
+    ['[2001:db8:1:2::9]:4711', '2001:db8:1:2::/64'],
+    ['[2001:db8:1:2::9]', '2001:db8:1:2::/64'],
+    ['unknown', 'unknown'],
   ]) {
     it(`${ip} → ${key}`, () => expect(networkKey(ip!)).to.equal(key));
   }
@@ -312,6 +322,42 @@ describe('limits on Redis hold across instances', () => {
     const user = await registerUser(a.url);
     const logins = await Promise.all(Array.from({ length: 20 }, (_, i) => login(i % 2 ? a.url : b.url, user.username, 'wrong-password')));
     expect(logins.filter((res) => res.status === 401)).to.have.length(3);
+  });
+
+  it('a stall of Redis leaves no count too high: an attempt whose count timed out is given back once Redis answers', async function () {
+    this.timeout(20000);
+    const own = await OwnRedis.launch();
+    const client = createRedisClient(own.url);
+    try {
+      await client.connect();
+      const limiter = redisLimiters(client, uniquePrefix())('stall', 3, 900);
+      expect(await limiter.take('k')).to.equal(0);
+      own.freeze();
+      const failed = await limiter.take('k').then(() => undefined, (err: unknown) => err);
+      own.thaw();
+      expect(failed, 'the take during the stall fails (a 503 for its request)').to.be.instanceOf(StorageUnavailable);
+      // Redis runs the timed-out count when it wakes; the give-back follows within a retry (2 s).
+      await new Promise((r) => setTimeout(r, 3000));
+      expect([await limiter.take('k'), await limiter.take('k')]).to.deep.equal([0, 0]);
+      expect(await limiter.take('k')).to.be.above(0);
+    } finally {
+      own.thaw();
+      client.disconnect();
+      await own.stop();
+    }
+  });
+
+  it('an address over its login limit leaves no counter behind for the usernames it makes up', async () => {
+    const prefix = uniquePrefix();
+    const server = await startTestServer({ REDIS_URL: redis.url, REDIS_PREFIX: prefix, LIMIT_LOGIN_FAILURES_PER_IP: '2', LIMIT_LOGIN_FAILURES_PER_USERNAME: '5' });
+    servers.push(server);
+    for (let i = 0; i < 12; i++) await login(server.url, uniqueName('made-up'), 'guess');
+    const client = new Redis(redis.url);
+    try {
+      expect(await client.keys(`${prefix}limit:login-user:*`)).to.have.length(2);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('failed client requests on one instance count on the other', async () => {

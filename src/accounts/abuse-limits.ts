@@ -44,7 +44,8 @@ export class AbuseLimits {
    * often. The attempt counts as a failure unless it returns an account.
    */
   async login<T>(username: string, ip: string, attempt: () => Promise<T | undefined>): Promise<T | undefined> {
-    const counted: Counted = [[this.failuresPerUsername, usernameKey(username)], [this.failuresPerIp, networkKey(ip)]];
+    // The address first: an address over its limit must not leave a counter behind for every name it makes up.
+    const counted: Counted = [[this.failuresPerIp, networkKey(ip)], [this.failuresPerUsername, usernameKey(username)]];
     await this.takeAll(counted, 'login', 'failed logins');
     const account = await attempt();
     if (account !== undefined) await giveBackAll(counted);
@@ -75,14 +76,25 @@ export class AbuseLimits {
     await this.failuresPerClientAndIp?.giveBack(clientAndNetwork(clientId, ip));
   }
 
-  /** Counts one attempt against every key, or counts none and throws 429 if any of them is over its limit. */
+  /**
+   * Counts one attempt against each key in turn, or, at the first key over its limit, gives back what it took and
+   * throws 429: a refused attempt counts nowhere, and writes nothing past the key that refused it.
+   */
   private async takeAll(counted: Counted, limit: LimitName, what: string): Promise<void> {
-    const waits = await Promise.all(counted.map(([limiter, key]) => limiter?.take(key) ?? 0));
-    const wait = Math.max(...waits);
-    if (!wait) return;
-    await giveBackAll(counted.filter((_, i) => !waits[i]));
-    this.onRefused(limit);
-    throw tooMany(what, wait);
+    const taken: Counted = [];
+    try {
+      for (const [limiter, key] of counted) {
+        const wait = (await limiter?.take(key)) ?? 0;
+        if (wait) {
+          this.onRefused(limit);
+          throw tooMany(what, wait);
+        }
+        taken.push([limiter, key]);
+      }
+    } catch (err) {
+      await giveBackAll(taken);
+      throw err;
+    }
   }
 }
 

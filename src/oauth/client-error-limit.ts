@@ -78,9 +78,7 @@ export function limitClientErrors(provider: Provider, limits: AbuseLimits): Midd
       await next();
     } finally {
       const attempt = attempts.get(ctx);
-      // The answer is decided (tokens may be in it): storage failing now must not turn it into a 503. The count
-      // then stays one too high until its window ends; the storage client logs the outage.
-      if (attempt && !attempt.failed) await limits.clientRequestPassed(attempt.clientId, ctx.ip).catch(() => {});
+      if (attempt && !attempt.failed) await limits.clientRequestPassed(attempt.clientId, ctx.ip);
     }
   };
 }

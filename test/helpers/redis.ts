@@ -64,6 +64,16 @@ export class OwnRedis {
     if (!(await answers(this.url, 50))) throw new Error(`redis-server did not start on port ${this.port}`);
   }
 
+  /** Stops the server's process without closing its connections (a stall): commands wait, then time out. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Lets a frozen server go on: it runs what its clients sent meanwhile, timed out or not. */
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     // Killed by a signal, a process has a signalCode and no exitCode.
