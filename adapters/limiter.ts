@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
-import { guarded } from './redis/client.js';
+import { guarded, neverSent } from './redis/client.js';
 import type { Limiter, LimiterFactory } from './stores.js';
 
 /** A fixed window of `attempts` per key; over it, the key waits for the window to end. */
@@ -14,9 +14,9 @@ class WindowLimiter implements Limiter {
         return 0;
       } catch (refusal) {
         if (!(refusal instanceof RateLimiterRes)) {
-          // Storage failed, and a timed-out command may still run once it answers again: give the attempt back,
-          // so that an outage leaves no count too high (at worst, one too low).
-          void this.giveBack(key);
+          // A count that timed out (a stalled Redis) still runs once Redis answers again: give it back then, or a
+          // stall would leave legitimate clients refused. One that never left this process needs nothing.
+          if (!neverSent(refusal)) void this.giveBack(key);
           throw refusal;
         }
         // consume() counts before it compares (that is what makes it atomic); a refused attempt is not counted.

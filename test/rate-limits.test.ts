@@ -347,6 +347,26 @@ describe('limits on Redis hold across instances', () => {
     }
   });
 
+  it('counts refused while Redis is down are not given back when it returns: the count is not left too low', async function () {
+    this.timeout(20000);
+    const own = await OwnRedis.launch();
+    const client = createRedisClient(own.url);
+    try {
+      await client.connect();
+      const limiter = redisLimiters(client, uniquePrefix())('down', 3, 900);
+      await own.stop();
+      for (let i = 0; i < 5; i++) expect(await limiter.take('k').then(() => 'counted', () => 'failed')).to.equal('failed');
+      await own.start();
+      // Long enough for the client to reconnect and for give-backs, had any been scheduled, to land.
+      await new Promise((r) => setTimeout(r, 4500));
+      expect([await limiter.take('k'), await limiter.take('k'), await limiter.take('k')]).to.deep.equal([0, 0, 0]);
+      expect(await limiter.take('k')).to.be.above(0);
+    } finally {
+      client.disconnect();
+      await own.stop();
+    }
+  });
+
   it('an address over its login limit leaves no counter behind for the usernames it makes up', async () => {
     const prefix = uniquePrefix();
     const server = await startTestServer({ REDIS_URL: redis.url, REDIS_PREFIX: prefix, LIMIT_LOGIN_FAILURES_PER_IP: '2', LIMIT_LOGIN_FAILURES_PER_USERNAME: '5' });

@@ -23,6 +23,14 @@ export function classify(err: unknown): unknown {
   return outage ? new StorageUnavailable(err) : err;
 }
 
+/**
+ * Whether a failed command surely never reached Redis: without a connection, ioredis refuses it at once (no
+ * offline queue). A command that timed out, or was cut off with its connection, may still have run.
+ */
+export function neverSent(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith("Stream isn't writeable");
+}
+
 /** Runs storage work, reporting an unreachable Redis as StorageUnavailable. */
 export async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
