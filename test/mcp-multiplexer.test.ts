@@ -1,14 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { pino } from 'pino';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
-  EmptyResultSchema, LATEST_PROTOCOL_VERSION, type CallToolResult, type JSONRPCMessage, type JSONRPCResponse,
-} from '@modelcontextprotocol/sdk/types.js';
+  LATEST_PROTOCOL_VERSION, type CallToolResult, type JSONRPCMessage, type JSONRPCResponse, type McpServer,
+} from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { MemoryNotesStore } from '../adapters/memory/notes.js';
 import { callerOf, toAuthInfo } from '../src/mcp/caller.js';
-import { createMcpServer } from '../src/mcp/mcp-server.js';
+import { mcpServerFactory } from '../src/mcp/mcp-server.js';
 import { MultiplexingTransport } from '../src/mcp/multiplexing-transport.js';
 import { tools } from '../src/tools/index.js';
 import {
@@ -51,21 +50,21 @@ describe('the multiplexing transport (one server, without HTTP)', () => {
 
   beforeEach(async () => {
     hangAborted = false;
-    server = createMcpServer(tools, new MemoryNotesStore(), pino({ level: 'silent' }));
+    server = mcpServerFactory(tools, new MemoryNotesStore(), pino({ level: 'silent' }))();
     // Answers after `ms` milliseconds with the caller's name and `tag`: later requests can finish first.
-    server.registerTool('echo', { inputSchema: { tag: z.string(), ms: z.number() } }, async ({ tag, ms }, extra) => {
+    server.registerTool('echo', { inputSchema: z.object({ tag: z.string(), ms: z.number() }) }, async ({ tag, ms }, ctx) => {
       await sleep(ms);
-      return text(`${callerOf(extra.authInfo)?.username}:${tag}`);
+      return text(`${callerOf(ctx.http?.authInfo)?.username}:${tag}`);
     });
-    server.registerTool('hang', {}, async (extra) => new Promise<CallToolResult>(() => {
-      extra.signal.addEventListener('abort', () => {
+    server.registerTool('hang', {}, async (ctx) => new Promise<CallToolResult>(() => {
+      ctx.mcpReq.signal.addEventListener('abort', () => {
         hangAborted = true;
       });
     }));
     // Everything a server may start itself, with no stream to send it on.
-    server.registerTool('chatty', {}, async (extra) => {
-      await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: 1, progress: 1 } });
-      const ping = await extra.sendRequest({ method: 'ping' }, EmptyResultSchema).then(() => 'answered', (err: Error) => err.message);
+    server.registerTool('chatty', {}, async (ctx) => {
+      await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: 1, progress: 1 } });
+      const ping = await ctx.mcpReq.send({ method: 'ping' }).then(() => 'answered', (err: Error) => err.message);
       return text(`ping: ${ping}`);
     });
     transport = new MultiplexingTransport(100);

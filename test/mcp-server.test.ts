@@ -1,14 +1,12 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { InMemoryTransport, type AuthInfo, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { StorageUnavailable } from '../adapters/errors.js';
 import { MemoryNotesStore } from '../adapters/memory/notes.js';
 import { toAuthInfo } from '../src/mcp/caller.js';
-import { createMcpServer } from '../src/mcp/mcp-server.js';
+import { mcpServerFactory } from '../src/mcp/mcp-server.js';
 import { tools } from '../src/tools/index.js';
 import { defineTool, type Tool } from '../src/tools/tool.js';
 import { expectToolError, toolCall, type ToolResult } from './helpers/mcp.js';
@@ -44,7 +42,7 @@ describe('the MCP server (without HTTP)', () => {
 
   /** Sends one tools/call as the transport would, with `auth` as the validated token, and returns the result. */
   async function call(name: string, args: Record<string, unknown>, auth: AuthInfo | undefined): Promise<ToolResult> {
-    const server = createMcpServer([...tools, ...extra], new MemoryNotesStore(), log);
+    const server = mcpServerFactory([...tools, ...extra], new MemoryNotesStore(), log)();
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await server.connect(serverSide);
     const answered = new Promise<JSONRPCMessage>((resolve) => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/server';
 import {
-  callTool, expectToolError, initialize, MCP_SCOPES, mcpPost, mcpToken, noteTexts, request, rpc, toolCall, type ToolResult,
+  callTool, expectToolError, initialize, MCP_SCOPES, mcpPost, mcpToken, noteTexts, request, rpc, rpcError, toolCall, type ToolResult,
 } from './helpers/mcp.js';
 import { useTestServer } from './helpers/server.js';
 
@@ -97,8 +97,10 @@ describe('MCP tools', () => {
       expectToolError(await callTool(server.url, token, 'notes_delete', { id: 'no-such-note' }), /no-such-note/);
     });
 
-    it('an unknown tool → isError from the SDK', async () => {
-      expectToolError(await callTool(server.url, token, 'notes_burn'), /notes_burn/);
+    it('an unknown tool → JSON-RPC error -32602 naming it (the SDK v2 answers as the MCP tools spec says)', async () => {
+      const error = await rpcError(server.url, token, toolCall('notes_burn'));
+      expect(error.code).to.equal(-32602);
+      expect(error.message).to.include('notes_burn');
     });
   });
 

@@ -99,8 +99,8 @@ describe('MCP endpoint: transport', () => {
       for (const other of [`127.0.0.1:${new URL(server.url).port}`, `${host}@attacker.example`, 'localhost']) {
         expect((await getRaw(server.url, '/mcp', { host: other })).status, other).to.equal(403);
       }
-      // The same request with the issuer's host gets as far as the method check.
-      expect((await getRaw(server.url, '/mcp', { host: host.toUpperCase() })).status).to.equal(405);
+      // The same request with the issuer's host gets as far as the bearer check.
+      expect((await getRaw(server.url, '/mcp', { host: host.toUpperCase() })).status).to.equal(401);
     });
   });
 
@@ -112,6 +112,21 @@ describe('MCP endpoint: transport', () => {
         expect(await expectJsonRpcError(res, 405, SERVER_ERROR)).to.include(method);
       });
     }
+
+    for (const method of ['GET', 'DELETE', 'PUT']) {
+      it(`${method} /mcp without a token → 401 with the challenge, not 405 (RFC 6750: authentication comes first)`, async () => {
+        const res = await fetch(`${server.url}/mcp`, { method, headers: { accept: 'text/event-stream' } });
+        expect(res.status).to.equal(401);
+        expect(res.headers.get('allow')).to.equal(null);
+        expect(res.headers.get('www-authenticate')).to.match(/^Bearer resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/);
+      });
+    }
+
+    it('GET /mcp with a revoked or unknown token → 401 invalid_token, not 405', async () => {
+      const res = await fetch(`${server.url}/mcp`, { headers: { accept: 'text/event-stream', authorization: 'Bearer not-a-token' } });
+      expect(res.status).to.equal(401);
+      expect(res.headers.get('www-authenticate')).to.include('error="invalid_token"');
+    });
 
     it('only /mcp itself: /mcp/ and /MCP are not the endpoint', async () => {
       for (const path of ['/mcp/', '/MCP']) {

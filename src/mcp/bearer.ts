@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { AccountStore } from '../../adapters/stores.js';
 import { mcpResource } from '../../config/resource-server.js';
 import type { BearerChallenges } from './challenge.js';

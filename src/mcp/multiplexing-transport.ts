@@ -1,8 +1,7 @@
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  ErrorCode, isJSONRPCErrorResponse, isJSONRPCNotification, isJSONRPCRequest, isJSONRPCResultResponse,
-  type JSONRPCMessage, type JSONRPCResponse, type MessageExtraInfo, type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+  INTERNAL_ERROR, isJSONRPCErrorResponse, isJSONRPCNotification, isJSONRPCRequest, isJSONRPCResultResponse,
+  type JSONRPCMessage, type JSONRPCResponse, type MessageExtraInfo, type RequestId, type Transport,
+} from '@modelcontextprotocol/server';
 
 /** How long one HTTP request waits for the answers to its JSON-RPC requests before they are given up. */
 export const ANSWER_TIMEOUT_MS = 30_000;
@@ -49,8 +48,8 @@ export class MultiplexingTransport implements Transport {
   async start(): Promise<void> {}
 
   /**
-   * Delivers the messages of one HTTP request, with its validated token and request info (what tool handlers
-   * read as extra.authInfo and extra.requestInfo), and resolves with the answers to its requests, in their
+   * Delivers the messages of one HTTP request, with its validated token (what tool handlers read as
+   * ctx.http.authInfo), and resolves with the answers to its requests, in their
    * order: none when it held only notifications and responses.
    */
   dispatch(messages: readonly JSONRPCMessage[], extra: MessageExtraInfo): Promise<JSONRPCResponse[]> {
@@ -119,7 +118,7 @@ export class MultiplexingTransport implements Transport {
   private expire(exchange: Exchange): void {
     const late = exchange.ids.filter((_, index) => !exchange.answers[index]);
     this.fail(exchange, `no answer within ${this.timeoutMs / 1000} s`);
-    // The handler sees extra.signal abort, and the SDK drops its result instead of sending it to us.
+    // The handler sees ctx.mcpReq.signal abort, and the SDK drops its result instead of sending it to us.
     for (const requestId of late) {
       this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'timed out' } });
     }
@@ -133,7 +132,7 @@ export class MultiplexingTransport implements Transport {
       exchange.answers[index] = {
         jsonrpc: '2.0',
         id: exchange.clientIds[index]!,
-        error: { code: ErrorCode.InternalError, message: `Internal error: ${reason}` },
+        error: { code: INTERNAL_ERROR, message: `Internal error: ${reason}` },
       };
     });
     exchange.unanswered = 0;

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Tool } from '../tools/tool.js';
 import type { BearerChallenges } from './challenge.js';
 import { calledTools } from './messages.js';

@@ -1,86 +1,32 @@
 import type { Context } from 'koa';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js';
-import {
-  isInitializeRequest, JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage,
-} from '@modelcontextprotocol/sdk/types.js';
-import { answerJsonRpcError, JSON_RPC } from './json-rpc.js';
-import { ANSWER_TIMEOUT_MS, MultiplexingTransport } from './multiplexing-transport.js';
+import { classifyInboundRequest, type AuthInfo } from '@modelcontextprotocol/server';
 
 /** Answers one POST to /mcp whose body was read and whose token was checked. */
 export type McpPostHandler = (ctx: Context, body: unknown, authInfo: AuthInfo) => Promise<void>;
 
-/**
- * Stateless Streamable HTTP in JSON mode, served by `server` for every request: no session ids, so any instance
- * sharing the storage can answer any request without sticky routing. The SDK's stateless pattern (a new server
- * and WebStandardStreamableHTTPServerTransport per request) costs several times the throughput, so the server is
- * built once and a MultiplexingTransport shares it among the requests in flight. The checks that transport made
- * on a POST are made here, in its order, with its status codes, JSON-RPC codes and messages, but without an `id`
- * (the SDK sent `id: null`), as our other refusals at the HTTP edge and the MCP transport spec have it.
- *
- * The server holds nothing that needs closing when the app stops (no sockets, no streams, no intervals; the
- * transport's timers are per request and unref'd), so nothing here hooks into shutdown.
- */
-export function streamableHttp(server: McpServer, timeoutMs = ANSWER_TIMEOUT_MS): McpPostHandler {
-  const transport = new MultiplexingTransport(timeoutMs);
-  // Awaited by every request rather than here, so that building the routes stays synchronous.
-  const connected = server.connect(transport);
+const header = (ctx: Context, name: string) => {
+  const value = ctx.req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+};
 
-  return async function serveStreamableHttp(ctx, body, authInfo) {
-    await connected;
-    const messages = acceptedMessages(ctx, body);
-    if (!messages) return;
-    const requestInfo = { headers: ctx.req.headers, url: new URL(ctx.href) };
-    const answers = await transport.dispatch(messages, { authInfo, requestInfo });
-    ctx.set('Cache-Control', 'no-store');
-    if (answers.length) {
-      // One request, one object: a batch holding a single request (and notifications) is answered so too.
-      ctx.body = answers.length === 1 ? answers[0] : answers;
-    } else {
-      // 202 for notifications and responses: Koa turns a null body into 204 unless the status is set after it.
-      ctx.body = null;
-      ctx.status = 202;
-    }
+/**
+ * Both protocol eras on one endpoint, decided by the SDK's own dual-era classifier: a request that carries the
+ * 2026-07-28 `_meta` envelope (or claims that revision in a header) goes to `modern`, which also answers every
+ * malformed or mismatched claim; everything else — `initialize`, envelope-less requests of the 2025 revisions,
+ * batches, posted responses, and bodies that are no JSON-RPC at all and so claim nothing — goes to `legacy`, which
+ * answers them as the 2025 transport always has.
+ */
+export function streamableHttp(legacy: McpPostHandler, modern: McpPostHandler): McpPostHandler {
+  return function serveStreamableHttp(ctx, body, authInfo) {
+    const route = classifyInboundRequest({
+      httpMethod: 'POST',
+      protocolVersionHeader: header(ctx, 'mcp-protocol-version'),
+      mcpMethodHeader: header(ctx, 'mcp-method'),
+      mcpNameHeader: header(ctx, 'mcp-name'),
+      body,
+    });
+    const claimsNothing = route.kind === 'legacy'
+      || (route.kind === 'reject' && route.rung === 'jsonrpc-shape' && route.cell !== 'batch-with-modern-element');
+    return claimsNothing ? legacy(ctx, body, authInfo) : modern(ctx, body, authInfo);
   };
-}
-
-/**
- * The body's JSON-RPC messages, or undefined with the refusal set. Content-Type (415) is not checked again:
- * readMessages refused anything but application/json before the body was parsed.
- */
-function acceptedMessages(ctx: Context, body: unknown): JSONRPCMessage[] | undefined {
-  // Accept is a list: a substring test is what the SDK does, and what the spec's "MUST include" asks.
-  const accept = ctx.get('accept');
-  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-    return refuse(ctx, 406, JSON_RPC.SERVER_ERROR, 'Not Acceptable: Client must accept both application/json and text/event-stream');
-  }
-  if (Array.isArray(body) && body.length > MAX_BATCH_SIZE) {
-    return refuse(ctx, 400, JSON_RPC.INVALID_REQUEST, `Invalid Request: Batch must not exceed ${MAX_BATCH_SIZE} messages`);
-  }
-  const messages: JSONRPCMessage[] = [];
-  for (const item of Array.isArray(body) ? body : [body]) {
-    const parsed = JSONRPCMessageSchema.safeParse(item);
-    if (!parsed.success) return refuse(ctx, 400, JSON_RPC.PARSE_ERROR, 'Parse error: Invalid JSON-RPC message');
-    messages.push(parsed.data);
-  }
-  if (messages.some(isInitializeRequest)) {
-    // Initialize negotiates the version in its body, so the header is not checked for it.
-    if (messages.length > 1) {
-      return refuse(ctx, 400, JSON_RPC.INVALID_REQUEST, 'Invalid Request: Only one initialization request is allowed');
-    }
-  } else {
-    // Absent: the default version is assumed. Present (even empty), it must be one we support.
-    const version = ctx.req.headers['mcp-protocol-version'];
-    if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      return refuse(ctx, 400, JSON_RPC.SERVER_ERROR,
-        `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
-    }
-  }
-  return messages;
-}
-
-function refuse(ctx: Context, status: number, code: number, message: string): undefined {
-  answerJsonRpcError(ctx, status, code, message);
-  return undefined;
 }

@@ -1,4 +1,4 @@
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/server';
 import { expect } from 'chai';
 import { authorizeCode, exchangeCode, form, loggedInBrowser, type Tokens } from './seed.js';
 
@@ -70,6 +70,17 @@ export async function rpc(base: string, token: string, message: ReturnType<typeo
   return body.result;
 }
 
+/** Sends one request the server answers with a JSON-RPC error (in a 200, as the SDK answers them); returns the error. */
+export async function rpcError(base: string, token: string, message: ReturnType<typeof request>): Promise<{ code: number; message: string }> {
+  const res = await mcpPost(base, token, message);
+  const text = await res.text();
+  expect(res.status, text).to.equal(200);
+  const body = JSON.parse(text);
+  expect(body, text).to.include({ jsonrpc: '2.0', id: message.id });
+  expect(body.result, text).to.equal(undefined);
+  return body.error;
+}
+
 export const callTool = (base: string, token: string, name: string, args: Record<string, unknown> = {}): Promise<ToolResult> =>
   rpc(base, token, toolCall(name, args));
 
@@ -95,4 +106,39 @@ export async function expectJsonRpcError(res: Response, status: number, code: nu
   expect(body.error.code).to.equal(code);
   expect(body.error.message).to.be.a('string').and.not.be.empty;
   return body.error.message;
+}
+
+/** MCP revision 2026-07-28: stateless, every request names its version and the client's capabilities in `_meta`. */
+export const MODERN_VERSION = '2026-07-28';
+
+export const modernRequest = (method: string, params: Record<string, unknown> = {}) => request(method, {
+  ...params,
+  _meta: {
+    'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': { name: 'mcp-tests', version: '1.0.0' },
+  },
+});
+
+export const modernToolCall = (name: string, args: Record<string, unknown> = {}) => modernRequest('tools/call', { name, arguments: args });
+
+/** POSTs a 2026-07-28 message with the headers that revision requires (`Mcp-Method`, `Mcp-Name`), unless overridden. */
+export function modernPost(base: string, token: string | undefined, message: ReturnType<typeof request>, headers: Record<string, string> = {}) {
+  const params = (message as { params?: { name?: unknown } }).params;
+  return mcpPost(base, token, message, {
+    'mcp-protocol-version': MODERN_VERSION,
+    'mcp-method': message.method,
+    ...(typeof params?.name === 'string' ? { 'mcp-name': params.name } : {}),
+    ...headers,
+  });
+}
+
+/** The JSON-RPC answer of a 2026-07-28 request, after checking its HTTP status and that it is JSON for this request. */
+export async function modernAnswer(res: Response, status = 200): Promise<{ id: unknown; result?: any; error?: { code: number; message: string; data?: any } }> {
+  const text = await res.text();
+  expect(res.status, text).to.equal(status);
+  expect(res.headers.get('content-type')).to.match(/^application\/json/);
+  const body = JSON.parse(text);
+  expect(body.jsonrpc).to.equal('2.0');
+  return body;
 }
