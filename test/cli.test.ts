@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
@@ -10,6 +12,7 @@ import { enterDeviceCode } from './helpers/device.js';
 import { freePort } from './helpers/redis.js';
 import { form, loggedInBrowser, pkce } from './helpers/seed.js';
 import { useTestServer } from './helpers/server.js';
+import { storeFile } from '../src/cli/token-store.js';
 
 /**
  * The mcp-oauth command line (issue 5), driven as a user drives it: a child process against the real server,
@@ -192,6 +195,27 @@ describe('the mcp-oauth command line', () => {
       expect(mode(storedFile(home))).to.equal(0o600);
     });
 
+    it('renews an access token the MCP server refuses (401) before its expiry, and sends the request again', async () => {
+      const before = stored(home);
+      restore(home, { ...before, access_token: 'revoked-or-unknown-access-token' });
+      const result = await run('call', 'notes_list');
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout).to.include('buy milk');
+      const after = stored(home);
+      expect(after.access_token).to.not.equal('revoked-or-unknown-access-token').and.not.equal(before.access_token);
+      expect(after.refresh_token).to.be.a('string').and.not.equal(before.refresh_token);
+    });
+
+    it('a refused access token whose renewal is refused too: the session has expired (exit 3)', async () => {
+      const saved = stored(home);
+      restore(home, { ...saved, access_token: 'revoked-or-unknown-access-token', refresh_token: 'not-a-refresh-token' });
+      try {
+        expectFailure(await run('tools'), 3, /^mcp-oauth: Your session has expired; run `mcp-oauth login` again\.$/);
+      } finally {
+        restore(home, saved);
+      }
+    });
+
     it('logout: revokes the tokens at the server and deletes the file', async () => {
       const saved = stored(home);
       const result = await run('logout');
@@ -278,6 +302,30 @@ describe('the mcp-oauth command line', () => {
       expectFailure(plain, 1, new RegExp(`^mcp-oauth: Cannot reach the server at ${url}; check that it is running`));
       expect(debug.code).to.equal(1);
       expect(debug.stderr).to.include('caused by:').and.include('fetch failed');
+    });
+
+    it('no MCP server at the address (exit 1), after the 2026-07-28 probe and the 2025 handshake were both answered 404', async () => {
+      const methods: string[] = [];
+      const elsewhere = createServer((req, res) => {
+        let body = '';
+        req.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; }).on('end', () => {
+          methods.push((JSON.parse(body) as { method: string }).method);
+          res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
+        });
+      });
+      await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
+      const home = cliHome();
+      mkdirSync(home.store, { mode: 0o700 });
+      const login = { server: url, client_id: 'mcp-cli', access_token: 'an-access-token', token_type: 'Bearer', expires_at: new Date(Date.now() + 3600_000).toISOString() };
+      writeFileSync(storeFile(url, { XDG_CONFIG_HOME: home.config }), JSON.stringify(login), { mode: 0o600 });
+      try {
+        expectFailure(await runCli(home, { AUTH_SERVER: url }, 'tools'), 1,
+          new RegExp(`^mcp-oauth: There is no MCP server at ${url}/mcp; check AUTH_SERVER \\(or --server\\)\\.$`));
+        expect(methods).to.deep.equal(['server/discover', 'initialize']);
+      } finally {
+        elsewhere.close();
+      }
     });
 
     it('a pasted callback address whose state is not this login\'s (exit 1), and nothing is saved', async () => {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { auth, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import {
+  auth, Client, StreamableHTTPClientTransport, UnauthorizedError,
+  type OAuthClientMetadata, type OAuthClientProvider, type OAuthDiscoveryState, type StoredOAuthClientInformation, type StoredOAuthTokens,
+} from '@modelcontextprotocol/client';
 import { Browser, decodeEntities } from './helpers/browser.js';
 import { mcpPost, noteTexts, toolCall, type ToolResult } from './helpers/mcp.js';
 import { freePort } from './helpers/redis.js';
@@ -13,8 +13,9 @@ import { interactionPage, signInThere } from './helpers/third-party.js';
 
 /**
  * A third-party MCP host's whole journey, end to end, with real client libraries on the host's side: the MCP SDK's
- * own client (401 → discovery → DCR → PKCE authorization → consent → code → tokens → tools, 403 insufficient_scope →
- * step-up, refresh without a new login), and openid-client v6 as a strict, independent OAuth client of the same flow.
+ * own client, v2 (401 → discovery → DCR → PKCE authorization → consent → code → tokens → tools, 403 insufficient_scope
+ * → the SDK's own step-up, refresh without a new login), once in each protocol era, and openid-client v6 as a
+ * strict, independent OAuth client of the same flow.
  */
 
 /** The text of each item of a consent page's scope list, entities decoded. */
@@ -33,16 +34,15 @@ const challengeParams = (header: string | null) =>
  * in memory, unchanged, and records (and counts) every call the SDK makes.
  */
 class JourneyHost implements OAuthClientProvider {
-  info: OAuthClientInformationMixed | undefined;
-  saved: OAuthTokens | undefined;
+  info: StoredOAuthClientInformation | undefined;
+  saved: StoredOAuthTokens | undefined;
   verifier = '';
+  discovery: OAuthDiscoveryState | undefined;
   authorizationUrls: URL[] = [];
-  savedTokens: OAuthTokens[] = [];
-  savedClientInformation: OAuthClientInformationMixed[] = [];
+  savedTokens: StoredOAuthTokens[] = [];
+  savedClientInformation: StoredOAuthClientInformation[] = [];
 
-  constructor(readonly redirectUri: string, readonly scope: string, info?: OAuthClientInformationMixed) {
-    this.info = info;
-  }
+  constructor(readonly redirectUri: string, readonly scope: string) {}
 
   get redirectUrl() {
     return this.redirectUri;
@@ -63,7 +63,7 @@ class JourneyHost implements OAuthClientProvider {
     return this.info;
   }
 
-  saveClientInformation(info: OAuthClientInformationMixed) {
+  saveClientInformation(info: StoredOAuthClientInformation) {
     this.savedClientInformation.push(info);
     this.info = info;
   }
@@ -72,7 +72,7 @@ class JourneyHost implements OAuthClientProvider {
     return this.saved;
   }
 
-  saveTokens(tokens: OAuthTokens) {
+  saveTokens(tokens: StoredOAuthTokens) {
     this.savedTokens.push(tokens);
     this.saved = tokens;
   }
@@ -93,159 +93,197 @@ class JourneyHost implements OAuthClientProvider {
   codeVerifier() {
     return this.verifier;
   }
+
+  // Kept with the verifier, so the SDK can check that a code is redeemed at the AS that issued it (SEP-2352).
+  saveDiscoveryState(state: OAuthDiscoveryState) {
+    this.discovery = state;
+  }
+
+  discoveryState() {
+    return this.discovery;
+  }
 }
 
 /** Where the user's browser is sent back to the host: the Location of the last redirect, on the host's origin. */
-function codeAtHost(step: { res: Response; url: URL }, redirectUri: string): string {
+function callbackAtHost(step: { res: Response; url: URL }, redirectUri: string): URL {
   expect(step.res.status, 'a redirect back to the host').to.be.within(300, 399);
   const location = new URL(step.res.headers.get('location')!, step.url);
   expect(`${location.origin}${location.pathname}`).to.equal(redirectUri);
   expect(location.searchParams.has('error'), location.href).to.equal(false);
-  const code = location.searchParams.get('code');
-  expect(code, `a code in ${location.href}`).to.be.a('string').and.not.be.empty;
-  return code!;
+  expect(location.searchParams.get('code'), `a code in ${location.href}`).to.be.a('string').and.not.be.empty;
+  return location;
 }
+
+/** How each leg of the SDK's journey asks for its protocol era, and what it must end up speaking. */
+const ERAS = [
+  { title: 'legacy negotiation, the 2025-11-25 initialize handshake', mode: 'legacy', era: 'legacy', version: '2025-11-25' },
+  { title: "versionNegotiation 'auto', 2026-07-28 (server/discover, no initialize)", mode: 'auto', era: 'modern', version: '2026-07-28' },
+] as const;
 
 describe('an MCP host, from nothing to tools, with real client libraries', () => {
   const server = useTestServer();
 
-  it("the SDK's client: 401 → discovery → DCR → PKCE + consent → tools; 403 insufficient_scope → step-up; refresh by itself", async () => {
-    const mcpUrl = new URL(`${server.url}/mcp`);
-    const redirectUri = `http://127.0.0.1:${await freePort()}/cb`;
-    const host = new JourneyHost(redirectUri, 'notes:read');
+  for (const leg of ERAS) {
+    it(`the SDK's v2 client, ${leg.title}: 401 → discovery → DCR → PKCE + consent → tools; 403 insufficient_scope → step-up; refresh by itself`, async () => {
+      const mcpUrl = new URL(`${server.url}/mcp`);
+      const redirectUri = `http://127.0.0.1:${await freePort()}/cb`;
+      const host = new JourneyHost(redirectUri, 'notes:read');
 
-    // 1. The first connect meets the 401; the SDK finds the PRM and the AS metadata, registers, and sends the user off.
-    const first = new Client({ name: 'journey-host', version: '1.0.0' });
-    let refused: unknown;
-    await first.connect(new StreamableHTTPClientTransport(mcpUrl, { authProvider: host })).catch((err: unknown) => { refused = err; });
-    expect(refused).to.be.instanceOf(UnauthorizedError);
-    expect(host.savedClientInformation, 'dynamic client registration').to.have.length(1);
-    const clientId = host.info!.client_id;
-    expect(clientId).to.be.a('string').and.not.be.empty;
-    expect(host.info).to.not.have.property('client_secret');
-    let authorization = host.lastAuthorizationUrl;
-    expect(`${authorization.origin}${authorization.pathname}`).to.equal(`${server.url}/oauth/authorize`);
-    expect(authorization.searchParams.get('client_id')).to.equal(clientId);
-    expect(authorization.searchParams.get('redirect_uri')).to.equal(redirectUri);
-    expect(authorization.searchParams.get('code_challenge')).to.match(/^[A-Za-z0-9_-]{43}$/);
-    expect(authorization.searchParams.get('code_challenge_method')).to.equal('S256');
-    expect(authorization.searchParams.get('resource')).to.equal(`${server.url}/mcp`);
-    // SEP-835: the scope of the 401's challenge wins over clientMetadata.scope, and this server's 401 names both
-    // MCP scopes; so the SDK's automatic flow asks for everything.
-    expect(authorization.searchParams.get('scope')).to.equal('notes:read notes:write');
+      // Every JSON-RPC request the host POSTs to /mcp, with the protocol version header it went with.
+      const sent: { method: string; version: string | null }[] = [];
+      const recording = async (url: string | URL, init?: RequestInit) => {
+        if (String(url) === mcpUrl.href && init?.method === 'POST') {
+          const message = JSON.parse(String(init.body)) as { method?: string; id?: unknown };
+          if (message.method && message.id !== undefined) sent.push({ method: message.method, version: new Headers(init.headers).get('mcp-protocol-version') });
+        }
+        return fetch(url, init);
+      };
+      const transport = (provider: OAuthClientProvider) => new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider, fetch: recording });
+      const newClient = () => new Client({ name: 'journey-host', version: '1.0.0' }, { versionNegotiation: { mode: leg.mode } });
+      /** A connected client, which must speak this leg's era: with 'auto' the SDK falls back to 2025 silently. */
+      const connect = async (provider: OAuthClientProvider) => {
+        const client = newClient();
+        await client.connect(transport(provider));
+        try {
+          expect(client.getProtocolEra(), 'the protocol era negotiated').to.equal(leg.era);
+          expect(client.getNegotiatedProtocolVersion(), 'the protocol version negotiated').to.equal(leg.version);
+        } catch (err) {
+          await client.close();
+          throw err;
+        }
+        return client;
+      };
 
-    // A least-privilege host asks for notes:read only, through the SDK's auth() helper: it reuses the
-    // registration (no second DCR) and makes a new PKCE authorization request.
-    expect(await auth(host, { serverUrl: mcpUrl, scope: 'notes:read' })).to.equal('REDIRECT');
-    expect(host.savedClientInformation, 'no second registration').to.have.length(1);
-    expect(host.authorizationUrls).to.have.length(2);
-    authorization = host.lastAuthorizationUrl;
-    expect(authorization.searchParams.get('scope')).to.equal('notes:read');
-    expect(authorization.searchParams.get('code_challenge_method')).to.equal('S256');
-    expect(authorization.searchParams.get('resource')).to.equal(`${server.url}/mcp`);
+      // 1. The first connect meets the 401; the SDK finds the PRM and the AS metadata, registers, and sends the user off.
+      let refused: unknown;
+      await newClient().connect(transport(host)).catch((err: unknown) => { refused = err; });
+      expect(refused).to.be.instanceOf(UnauthorizedError);
+      expect(host.savedClientInformation, 'dynamic client registration').to.have.length(1);
+      const clientId = host.info!.client_id;
+      expect(clientId).to.be.a('string').and.not.be.empty;
+      expect(host.info).to.not.have.property('client_secret');
+      let authorization = host.lastAuthorizationUrl;
+      expect(`${authorization.origin}${authorization.pathname}`).to.equal(`${server.url}/oauth/authorize`);
+      expect(authorization.searchParams.get('client_id')).to.equal(clientId);
+      expect(authorization.searchParams.get('redirect_uri')).to.equal(redirectUri);
+      expect(authorization.searchParams.get('code_challenge')).to.match(/^[A-Za-z0-9_-]{43}$/);
+      expect(authorization.searchParams.get('code_challenge_method')).to.equal('S256');
+      expect(authorization.searchParams.get('resource')).to.equal(`${server.url}/mcp`);
+      // SEP-835: the scope of the 401's challenge wins over clientMetadata.scope, and this server's 401 names both
+      // MCP scopes; so the SDK's automatic flow asks for everything. The v2 SDK adds offline_access (SEP-2207), as
+      // the AS metadata lists it and the host registered for refresh_token, and with it prompt=consent.
+      expect(authorization.searchParams.get('scope')).to.equal('notes:read notes:write offline_access');
+      expect(authorization.searchParams.get('prompt')).to.equal('consent');
 
-    // 2. The user: follows the URL, signs in on the login page, sees the consent page, presses Allow.
-    const user = await registerUser(server.url);
-    const browser = new Browser(server.url);
-    const started = await browser.follow(authorization.href);
-    const consent = await interactionPage(await signInThere(browser, started, user));
-    expect(consent.html).to.include('<strong class="client-name">Journey host</strong>');
-    expect(listedScopes(consent.html)).to.deep.equal(['Read your notes notes:read']);
-    const code = codeAtHost(await browser.submit(consent.html, '/consent', {}), redirectUri);
+      // A least-privilege host asks for notes:read only, through the SDK's auth() helper: it reuses the
+      // registration (no second DCR) and makes a new PKCE authorization request.
+      expect(await auth(host, { serverUrl: mcpUrl, scope: 'notes:read' })).to.equal('REDIRECT');
+      expect(host.savedClientInformation, 'no second registration').to.have.length(1);
+      expect(host.authorizationUrls).to.have.length(2);
+      authorization = host.lastAuthorizationUrl;
+      expect(authorization.searchParams.get('scope')).to.equal('notes:read offline_access');
+      expect(authorization.searchParams.get('code_challenge_method')).to.equal('S256');
+      expect(authorization.searchParams.get('resource')).to.equal(`${server.url}/mcp`);
 
-    // 3. The host finishes: the SDK exchanges the code with the stored verifier.
-    await new StreamableHTTPClientTransport(mcpUrl, { authProvider: host }).finishAuth(code);
-    expect(host.saved?.access_token).to.be.a('string').and.not.be.empty;
-    expect(host.saved?.refresh_token).to.be.a('string').and.not.be.empty;
-    expect(host.saved?.scope).to.equal('notes:read');
+      // 2. The user: follows the URL, signs in on the login page, sees the consent page, presses Allow.
+      const user = await registerUser(server.url);
+      const browser = new Browser(server.url);
+      const started = await browser.follow(authorization.href);
+      const consent = await interactionPage(await signInThere(browser, started, user));
+      expect(consent.html).to.include('<strong class="client-name">Journey host</strong>');
+      expect(listedScopes(consent.html)).to.deep.equal(['Stay connected when you are not using it offline_access', 'Read your notes notes:read']);
+      const callback = callbackAtHost(await browser.submit(consent.html, '/consent', {}), redirectUri);
 
-    // 4. Connected: tools/list and a read.
-    const reader = new Client({ name: 'journey-host', version: '1.0.0' });
-    await reader.connect(new StreamableHTTPClientTransport(mcpUrl, { authProvider: host }));
-    try {
-      const { tools } = await reader.listTools();
-      expect(tools.map((t) => t.name)).to.include.members(['whoami', 'notes_add', 'notes_list', 'notes_delete']);
-      const listed = await reader.callTool({ name: 'notes_list', arguments: {} }) as ToolResult;
-      expect(listed.isError).to.not.equal(true);
-      expect(noteTexts(listed)).to.deep.equal([]);
+      // 3. The host finishes: the SDK checks the callback's iss (RFC 9207) and exchanges the code with the stored verifier.
+      expect(callback.searchParams.get('iss')).to.equal(server.url);
+      await transport(host).finishAuth(callback.searchParams);
+      expect(host.saved?.access_token).to.be.a('string').and.not.be.empty;
+      expect(host.saved?.refresh_token).to.be.a('string').and.not.be.empty;
+      expect(host.saved?.scope).to.equal('notes:read');
 
-      // 5. A write needs notes:write: the server answers 403 insufficient_scope, and the SDK surfaces an error.
+      // 4. Connected: tools/list and a read.
+      const reader = await connect(host);
+      try {
+        const { tools } = await reader.listTools();
+        expect(tools.map((t) => t.name)).to.include.members(['whoami', 'notes_add', 'notes_list', 'notes_delete']);
+        const listed = await reader.callTool({ name: 'notes_list', arguments: {} }) as ToolResult;
+        expect(listed.isError).to.not.equal(true);
+        expect(noteTexts(listed)).to.deep.equal([]);
+
+        // 5. A write needs notes:write: the server answers 403 insufficient_scope, and the v2 SDK steps up by itself
+        // (SEP-2350): a refresh cannot widen the scope, so it starts a new authorization for the union of the scopes,
+        // on the same registration, and the call fails with UnauthorizedError until the user has consented.
+        let writeRefused: unknown;
+        await reader.callTool({ name: 'notes_add', arguments: { text: 'not yet' } }).catch((err: unknown) => { writeRefused = err; });
+        expect(writeRefused, 'notes_add with a notes:read token').to.be.instanceOf(UnauthorizedError);
+        expect(host.authorizationUrls, 'a step-up authorization').to.have.length(3);
+      } finally {
+        await reader.close();
+      }
+      expect(host.savedClientInformation, 'no new registration').to.have.length(1);
+      const stepUp = host.lastAuthorizationUrl;
+      expect(stepUp.searchParams.get('client_id')).to.equal(clientId);
+      expect(stepUp.searchParams.get('scope')?.split(' ')).to.have.members(['notes:read', 'notes:write', 'offline_access']);
+      expect(stepUp.searchParams.get('code_challenge_method')).to.equal('S256');
+      expect(stepUp.searchParams.get('resource')).to.equal(`${server.url}/mcp`);
+
+      // What the SDK saw, read with the same token: 403, insufficient_scope, and the scopes to step up to.
+      const raw = await mcpPost(server.url, host.saved!.access_token, toolCall('notes_add', { text: 'not yet' }));
+      expect(raw.status).to.equal(403);
+      const challenge = challengeParams(raw.headers.get('www-authenticate'));
+      expect(challenge.error).to.equal('insufficient_scope');
+      expect(challenge.scope?.split(' ')).to.include.members(['notes:read', 'notes:write']);
+      expect(challenge.resource_metadata).to.equal(`${server.url}/.well-known/oauth-protected-resource/mcp`);
+
+      // 6. The user is still signed in: only the consent page, and it asks only for what is new.
+      const more = await interactionPage(await browser.follow(stepUp.href));
+      expect(more.html).to.include('<strong class="client-name">Journey host</strong>');
+      expect(listedScopes(more.html)).to.deep.equal(['Add and delete your notes notes:write']);
+      await transport(host).finishAuth(callbackAtHost(await browser.submit(more.html, '/consent', {}), redirectUri).searchParams);
+      expect(host.saved?.scope?.split(' ')).to.have.members(['notes:read', 'notes:write']);
+
+      const writer = await connect(host);
+      try {
+        const added = await writer.callTool({ name: 'notes_add', arguments: { text: 'from the journey host' } }) as ToolResult;
+        expect(added.isError).to.not.equal(true);
+        const listed = await writer.callTool({ name: 'notes_list', arguments: {} }) as ToolResult;
+        expect(noteTexts(listed)).to.deep.equal(['from the journey host']);
+        const me = await writer.callTool({ name: 'whoami', arguments: {} }) as ToolResult;
+        expect(me.structuredContent).to.include({ id: user.userId, client_id: clientId });
+      } finally {
+        await writer.close();
+      }
+
+      // 7. Refresh without a new login: the stored access token no longer works; the SDK refreshes by itself.
+      const before = host.saved!;
+      host.saved = { ...before, access_token: 'expired-or-revoked-access-token' };
+      const savesBefore = host.savedTokens.length;
       const redirectsBefore = host.authorizationUrls.length;
-      let writeRefused: unknown;
-      await reader.callTool({ name: 'notes_add', arguments: { text: 'not yet' } }).catch((err: unknown) => { writeRefused = err; });
-      expect(writeRefused, 'notes_add with a notes:read token').to.be.instanceOf(Error);
-      expect(String((writeRefused as Error).message)).to.match(/403/);
-      // The SDK's upscoping path goes through auth(), which refreshes (a refresh cannot add a scope) rather than
-      // asking the user, so no new authorization was started.
-      expect(host.authorizationUrls).to.have.length(redirectsBefore);
-    } finally {
-      await reader.close();
-    }
+      const later = await connect(host);
+      try {
+        expect(host.savedTokens.length, 'saveTokens after the refresh').to.equal(savesBefore + 1);
+        const refreshed = host.savedTokens.at(-1)!;
+        expect(refreshed.access_token).to.be.a('string').and.not.equal(before.access_token);
+        expect(refreshed.access_token).to.not.equal('expired-or-revoked-access-token');
+        expect(refreshed.scope?.split(' ')).to.have.members(['notes:read', 'notes:write']);
+        const listed = await later.callTool({ name: 'notes_list', arguments: {} }) as ToolResult;
+        expect(noteTexts(listed)).to.deep.equal(['from the journey host']);
+        const added = await later.callTool({ name: 'notes_add', arguments: { text: 'after the refresh' } }) as ToolResult;
+        expect(added.isError).to.not.equal(true);
+        expect(host.authorizationUrls, 'no new authorization').to.have.length(redirectsBefore);
+      } finally {
+        await later.close();
+      }
 
-    // What the SDK saw, read with the same token: 403, insufficient_scope, and the scopes to step up to.
-    const raw = await mcpPost(server.url, host.saved!.access_token, toolCall('notes_add', { text: 'not yet' }));
-    expect(raw.status).to.equal(403);
-    const challenge = challengeParams(raw.headers.get('www-authenticate'));
-    expect(challenge.error).to.equal('insufficient_scope');
-    expect(challenge.scope?.split(' ')).to.include.members(['notes:read', 'notes:write']);
-    expect(challenge.resource_metadata).to.equal(`${server.url}/.well-known/oauth-protected-resource/mcp`);
-
-    // 6. Step-up: a fresh transport whose provider asks for the wider scope, reusing the same registration.
-    const wider = new JourneyHost(redirectUri, 'notes:read notes:write', host.info);
-    const second = new Client({ name: 'journey-host', version: '1.0.0' });
-    refused = undefined;
-    await second.connect(new StreamableHTTPClientTransport(mcpUrl, { authProvider: wider })).catch((err: unknown) => { refused = err; });
-    expect(refused).to.be.instanceOf(UnauthorizedError);
-    expect(wider.savedClientInformation, 'no new registration').to.have.length(0);
-    const stepUp = wider.lastAuthorizationUrl;
-    expect(stepUp.searchParams.get('client_id')).to.equal(clientId);
-    expect(stepUp.searchParams.get('scope')?.split(' ')).to.have.members(['notes:read', 'notes:write']);
-    expect(stepUp.searchParams.get('code_challenge_method')).to.equal('S256');
-    expect(stepUp.searchParams.get('resource')).to.equal(`${server.url}/mcp`);
-
-    // The user is still signed in: only the consent page, and it asks only for what is new.
-    const more = await interactionPage(await browser.follow(stepUp.href));
-    expect(more.html).to.include('<strong class="client-name">Journey host</strong>');
-    expect(listedScopes(more.html)).to.deep.equal(['Add and delete your notes notes:write']);
-    const moreCode = codeAtHost(await browser.submit(more.html, '/consent', {}), redirectUri);
-    await new StreamableHTTPClientTransport(mcpUrl, { authProvider: wider }).finishAuth(moreCode);
-    expect(wider.saved?.scope?.split(' ')).to.have.members(['notes:read', 'notes:write']);
-
-    const writer = new Client({ name: 'journey-host', version: '1.0.0' });
-    await writer.connect(new StreamableHTTPClientTransport(mcpUrl, { authProvider: wider }));
-    try {
-      const added = await writer.callTool({ name: 'notes_add', arguments: { text: 'from the journey host' } }) as ToolResult;
-      expect(added.isError).to.not.equal(true);
-      const listed = await writer.callTool({ name: 'notes_list', arguments: {} }) as ToolResult;
-      expect(noteTexts(listed)).to.deep.equal(['from the journey host']);
-      const me = await writer.callTool({ name: 'whoami', arguments: {} }) as ToolResult;
-      expect(me.structuredContent).to.include({ id: user.userId, client_id: clientId });
-    } finally {
-      await writer.close();
-    }
-
-    // 7. Refresh without a new login: the stored access token no longer works; the SDK refreshes by itself.
-    const before = wider.saved!;
-    wider.saved = { ...before, access_token: 'expired-or-revoked-access-token' };
-    const savesBefore = wider.savedTokens.length;
-    const redirectsBefore = wider.authorizationUrls.length;
-    const later = new Client({ name: 'journey-host', version: '1.0.0' });
-    await later.connect(new StreamableHTTPClientTransport(mcpUrl, { authProvider: wider }));
-    try {
-      expect(wider.savedTokens.length, 'saveTokens after the refresh').to.equal(savesBefore + 1);
-      const refreshed = wider.savedTokens.at(-1)!;
-      expect(refreshed.access_token).to.be.a('string').and.not.equal(before.access_token);
-      expect(refreshed.access_token).to.not.equal('expired-or-revoked-access-token');
-      expect(refreshed.scope?.split(' ')).to.have.members(['notes:read', 'notes:write']);
-      const listed = await later.callTool({ name: 'notes_list', arguments: {} }) as ToolResult;
-      expect(noteTexts(listed)).to.deep.equal(['from the journey host']);
-      const added = await later.callTool({ name: 'notes_add', arguments: { text: 'after the refresh' } }) as ToolResult;
-      expect(added.isError).to.not.equal(true);
-      expect(wider.authorizationUrls, 'no new authorization').to.have.length(redirectsBefore);
-    } finally {
-      await later.close();
-    }
-  });
+      // The wire agrees with the client: in the 2025 era an initialize handshake and then that version's header on
+      // every request; in 2026-07-28 no initialize, and every tool call sent with its header.
+      const methods = new Set(sent.map((s) => s.method));
+      expect(methods.has('initialize'), 'an initialize handshake').to.equal(leg.era === 'legacy');
+      expect(methods.has('server/discover'), 'a server/discover probe').to.equal(leg.mode === 'auto');
+      const toolCallVersions = new Set(sent.filter((s) => s.method === 'tools/call').map((s) => s.version));
+      expect([...toolCallVersions], 'the MCP-Protocol-Version of the tool calls').to.deep.equal([leg.version]);
+    });
+  }
 
   it('openid-client v6, strict: discovery, DCR, PKCE + state + resource, consent, code grant, refresh; audience-bound', async () => {
     const issuer = new URL(server.url);
@@ -291,8 +329,7 @@ describe('an MCP host, from nothing to tools, with real client libraries', () =>
     expect(consent.html).to.include('<strong class="client-name">Journey host (openid-client)</strong>');
     expect(listedScopes(consent.html)).to.deep.equal(['Read your notes notes:read']);
     const allowed = await browser.submit(consent.html, '/consent', {});
-    codeAtHost(allowed, redirectUri);
-    const callback = new URL(allowed.res.headers.get('location')!, allowed.url);
+    const callback = callbackAtHost(allowed, redirectUri);
     expect(callback.searchParams.get('iss')).to.equal(server.url);
 
     // The library checks state and iss, sends the verifier; no openid scope, so no ID token.
@@ -338,8 +375,7 @@ describe('an MCP host, from nothing to tools, with real client libraries', () =>
     const asked = await interactionPage(await browser.follow(withOpenid.href));
     expect(listedScopes(asked.html)).to.deep.equal(['Sign you in with your account openid']);
     const allowed2 = await browser.submit(asked.html, '/consent', {});
-    codeAtHost(allowed2, redirectUri);
-    const bound = await client.authorizationCodeGrant(config, new URL(allowed2.res.headers.get('location')!, allowed2.url), {
+    const bound = await client.authorizationCodeGrant(config, callbackAtHost(allowed2, redirectUri), {
       pkceCodeVerifier: verifier2, expectedState: state2,
     });
     expect(bound.claims()?.sub).to.equal(user.userId);

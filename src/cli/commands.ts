@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { discover, postForm } from './authorization-server.js';
 import type { CliConfig } from './config.js';
 import { CliError, fail, OAuthError } from './errors.js';
@@ -60,7 +60,7 @@ function resultText(result: CallToolResult): string {
 }
 
 async function callTool(config: CliConfig, name: string, input: Record<string, unknown>): Promise<CallToolResult> {
-  const result = await withMcp(config, (client) => client.callTool({ name, arguments: input })) as CallToolResult;
+  const result = await withMcp(config, (client) => client.callTool({ name, arguments: input }));
   if (result.isError) throw new CliError(`The tool ${name} failed: ${resultText(result).replace(/\.$/, '')}.`);
   return result;
 }
