@@ -187,7 +187,7 @@ describe('MCP endpoint: transport', () => {
     });
   });
 
-  describe("the SDK's client", () => {
+  describe("the SDK's v1 client (the legacy line many hosts still ship; the v2 client is in mcp-host-journey.test.ts)", () => {
     it('with a token in requestInit: connects, lists the tools and calls them', async () => {
       const client = new Client({ name: 'sdk-interop-test', version: '1.0.0' });
       const transport = new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {

@@ -1,4 +1,4 @@
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import { expect } from 'chai';
 import { MemoryInvalidationBus } from '../adapters/memory/invalidations.js';
 import type { Invalidation, InvalidationBus } from '../adapters/stores.js';
