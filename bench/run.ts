@@ -22,6 +22,12 @@ const MCP_HEADERS = {
   'mcp-protocol-version': '2025-06-18',
 };
 const WHOAMI = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
+/** The same call in MCP revision 2026-07-28: its version and the client's capabilities in `_meta`, method and name in headers. */
+const MODERN_HEADERS = { ...MCP_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'whoami' };
+const MODERN_WHOAMI = JSON.stringify({
+  jsonrpc: '2.0', id: 1, method: 'tools/call',
+  params: { name: 'whoami', arguments: {}, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } },
+});
 
 interface Row {
   measurement: string;
@@ -110,23 +116,26 @@ async function main() {
     // limit costs each token request.
     const withoutClientLimit = await spawn('src/server.ts', { ...redisEnv, ISSUER: onRedis.url, LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: '0' }, '/readyz');
     const sdk = await spawn('bench/sdk-stateless.ts', {}, '/healthz');
+    const sdkV2 = await spawn('bench/sdk-v2-handler.ts', {}, '/healthz');
 
     console.log('1. MCP tools/call whoami (Redis storage)');
     const { tokens } = await signedIn(onRedis.url);
-    const mcp = (server: Child, token?: string) => () => load({
-      url: `${server.url}/mcp`, method: 'POST', body: WHOAMI, pid: server.pid,
-      headers: token ? { ...MCP_HEADERS, authorization: `Bearer ${token}` } : MCP_HEADERS, seconds: SECONDS,
+    const mcp = (server: Child, token: string, modern = false) => () => load({
+      url: `${server.url}/mcp`, method: 'POST', body: modern ? MODERN_WHOAMI : WHOAMI, pid: server.pid,
+      headers: { ...(modern ? MODERN_HEADERS : MCP_HEADERS), authorization: `Bearer ${token}` }, seconds: SECONDS,
     });
     // The same request everywhere, bearer token included: the variants differ only in what the server does.
     const mcpRuns = await alternate({
       ours: mcp(onRedis, tokens.access_token), sdk: mcp(sdk, tokens.access_token), withoutAuth: mcp(withoutAuth, tokens.access_token),
+      oursModern: mcp(onRedis, tokens.access_token, true), sdkV2: mcp(sdkV2, tokens.access_token, true),
     });
     const compare = (name: string, a: LoadResult[], b: LoadResult[], baseline: string, target: string, meets: (ratio: number) => boolean) => {
       report({ measurement: `${name}, measured`, value: rps(a), unit: 'req/s', baseline: { name: baseline, value: rps(b) }, ratio: rps(a) / rps(b) });
       const ratio = capacity(a) / capacity(b);
       report({ measurement: `${name}, per core (server CPU per request)`, value: capacity(a), unit: 'req/s', baseline: { name: baseline, value: capacity(b) }, ratio, target, met: meets(ratio) });
     };
-    compare('whoami, ours (bearer checked)', mcpRuns.ours!, mcpRuns.sdk!, 'SDK stateless pattern, no auth', '≥ 3×', (r) => r >= 3);
+    compare('whoami 2025-06-18, ours (bearer checked)', mcpRuns.ours!, mcpRuns.sdk!, 'SDK v1 stateless pattern, no auth', '≥ 3×', (r) => r >= 3);
+    compare('whoami 2026-07-28, ours (bearer checked)', mcpRuns.oursModern!, mcpRuns.sdkV2!, 'SDK v2 createMcpHandler, no auth', '≥ 3×', (r) => r >= 3);
     compare('whoami, ours vs ours without the bearer check', mcpRuns.ours!, mcpRuns.withoutAuth!, 'without bearer check', 'auth costs ≤ 10% (≥ 0.90×)', (r) => r >= 0.9);
 
     console.log('2. Token endpoint');
