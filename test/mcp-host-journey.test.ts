@@ -249,7 +249,9 @@ describe('an MCP host, from nothing to tools, with real client libraries', () =>
         const listed = await writer.callTool({ name: 'notes_list', arguments: {} }) as ToolResult;
         expect(noteTexts(listed)).to.deep.equal(['from the journey host']);
         const me = await writer.callTool({ name: 'whoami', arguments: {} }) as ToolResult;
-        expect(me.structuredContent).to.include({ id: user.userId, client_id: clientId });
+        // The app by the name it registered, beside the id that identifies it.
+        expect(me.structuredContent).to.include({ id: user.userId, client_id: clientId, client_name: 'Journey host' });
+        expect(me.content[0]?.text).to.include(`through the app "Journey host" (${clientId})`);
       } finally {
         await writer.close();
       }

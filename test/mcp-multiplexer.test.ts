@@ -26,7 +26,7 @@ const INTERNAL_ERROR = -32603;
 const SERVER_ERROR = -32000;
 
 const authFor = (username: string) => toAuthInfo(
-  { accountId: `id-${username}`, username, clientId: 'client1', scopes: [] },
+  { accountId: `id-${username}`, username, clientId: 'client1', clientName: 'client1', scopes: [] },
   'token', Math.floor(Date.now() / 1000) + 60, 'http://localhost:3000/mcp',
 );
 

@@ -17,7 +17,7 @@ import { expectToolError, toolCall, type ToolResult } from './helpers/mcp.js';
  */
 
 const caller = (scopes: string[]) => toAuthInfo(
-  { accountId: 'account-1', username: 'alice', clientId: 'client1', scopes },
+  { accountId: 'account-1', username: 'alice', clientId: 'client1', clientName: 'client1', scopes },
   'token', Math.floor(Date.now() / 1000) + 60, 'http://localhost:3000/mcp',
 );
 

@@ -45,9 +45,10 @@ describe('MCP tools', () => {
     const result = await callTool(server.url, token, 'whoami');
     expect(result.isError).to.equal(undefined);
     expect(result.structuredContent).to.deep.equal({
-      id: user.userId, username: user.username, client_id: 'client1', scopes: MCP_SCOPES.split(' '),
+      id: user.userId, username: user.username, client_id: 'client1', client_name: 'client1', scopes: MCP_SCOPES.split(' '),
     });
-    expect(result.content[0]?.text).to.include(user.username).and.include(user.userId).and.include('client1');
+    // client1 is named after its id: the id alone, not the same word twice.
+    expect(result.content[0]?.text).to.include(user.username).and.include(user.userId).and.include('through the app client1 with');
   });
 
   it('notes_add, notes_list and notes_delete: a note is kept, listed oldest first, and deleted', async () => {

@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { AccountStore } from '../../adapters/stores.js';
 import { mcpResource } from '../../config/resource-server.js';
+import { clientName } from '../oauth/client-name.js';
 import type { BearerChallenges } from './challenge.js';
 import { toAuthInfo } from './caller.js';
 import type { TokenCache } from './token-cache.js';
@@ -41,7 +42,10 @@ export function bearerCheck(provider: Provider, accounts: AccountStore, issuer: 
     const account = await accounts.findById(token.accountId);
     if (!account) throw invalid(ctx);
 
-    const caller = { accountId: account.id, username: account.username, clientId: token.clientId, scopes: [...token.scopes] };
+    const caller = {
+      accountId: account.id, username: account.username, clientId: token.clientId,
+      clientName: await clientName(provider, token.clientId), scopes: [...token.scopes],
+    };
     const auth = toAuthInfo(caller, value, token.exp, resource);
     cache.set(value, grant.jti, auth, token.exp * 1000, epoch);
     return auth;

@@ -3,7 +3,7 @@ import type { Caller } from '../tools/tool.js';
 
 /**
  * The caller travels to tool handlers in the SDK's AuthInfo (`extra.authInfo`), as the SDK's own bearer
- * middleware does it; the account and username ride in `extra`. Both directions live here so they agree.
+ * middleware does it; the account, username and the app's name ride in `extra`. Both directions live here so they agree.
  */
 
 export function toAuthInfo(caller: Caller, token: string, expiresAt: number, resource: string): AuthInfo {
@@ -13,7 +13,7 @@ export function toAuthInfo(caller: Caller, token: string, expiresAt: number, res
     scopes: [...caller.scopes],
     expiresAt,
     resource: new URL(resource),
-    extra: { accountId: caller.accountId, username: caller.username },
+    extra: { accountId: caller.accountId, username: caller.username, clientName: caller.clientName },
   };
 }
 
@@ -21,6 +21,7 @@ export function toAuthInfo(caller: Caller, token: string, expiresAt: number, res
 export function callerOf(auth: AuthInfo | undefined): Caller | undefined {
   const accountId = auth?.extra?.accountId;
   const username = auth?.extra?.username;
-  if (!auth || typeof accountId !== 'string' || typeof username !== 'string') return undefined;
-  return { accountId, username, clientId: auth.clientId, scopes: auth.scopes };
+  const clientName = auth?.extra?.clientName;
+  if (!auth || typeof accountId !== 'string' || typeof username !== 'string' || typeof clientName !== 'string') return undefined;
+  return { accountId, username, clientId: auth.clientId, clientName, scopes: auth.scopes };
 }

@@ -14,6 +14,8 @@ export interface Caller {
   accountId: string;
   username: string;
   clientId: string;
+  /** The app's own name (its registration's or metadata document's client_name), else its client id. */
+  clientName: string;
   scopes: readonly string[];
 }
 
