@@ -30,11 +30,13 @@ import { observe } from './ops/observe.js';
 import { mcpRoutes, type Authenticate } from './mcp/routes.js';
 import { limitClientErrors } from './oauth/client-error-limit.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
+import { advertiseResourceScopes } from './oauth/discovery-scopes.js';
 import { findAccount } from './oauth/find-account.js';
 import { allowAnyLoopbackPort } from './oauth/loopback-redirect.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
 import { providerPages } from './oauth/provider-pages.js';
 import { seedRoutes } from './oauth/routes.js';
+import { sentScope } from './oauth/sent-scope.js';
 import { createSignIn } from './oauth/sign-in.js';
 
 export interface AppParts {
@@ -71,12 +73,14 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
       findAccount: findAccount(accounts),
       loadExistingGrant: loadExistingGrant(clients.firstParty, stores.consents),
       clientMetadataPolicy: clientMetadataPolicy(staticClientIds),
+      sentScope,
       fetch: outboundFetch,
       ...providerPages,
     },
   }));
   provider.proxy = config.trustProxy > 0;
   allowAnyLoopbackPort(provider, staticClientIds);
+  advertiseResourceScopes(provider);
   const clientErrorLimit = limitClientErrors(provider, limits);
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
   provider.on('grant.success', (ctx) => metrics.tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type) }));

@@ -36,12 +36,15 @@ export interface Authorization {
   url: URL;
 }
 
-/** Sends `browser` to /oauth/authorize for `host` and follows redirects on this server. No scope: the MCP default. */
-export async function authorize(browser: Browser, host: Host, params: Record<string, string> = {}): Promise<Authorization> {
+/**
+ * Sends `browser` to /oauth/authorize for `host` and follows redirects on this server. No scope: the MCP default.
+ * A parameter given as undefined is left out (`resource: undefined`: a host that sends none).
+ */
+export async function authorize(browser: Browser, host: Host, params: Record<string, string | undefined> = {}): Promise<Authorization> {
   const { verifier, challenge } = pkce();
   const state = randomBytes(8).toString('hex');
   const url = new URL('/oauth/authorize', browser.origin);
-  url.search = new URLSearchParams({
+  const all = {
     client_id: host.clientId,
     redirect_uri: host.redirectUri,
     response_type: 'code',
@@ -50,7 +53,8 @@ export async function authorize(browser: Browser, host: Host, params: Record<str
     resource: `${browser.origin}/mcp`,
     state,
     ...params,
-  }).toString();
+  };
+  url.search = new URLSearchParams(Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString();
   return { state, verifier, ...(await browser.follow(url.href)) };
 }
 
@@ -116,7 +120,7 @@ export async function introspect(base: string, token: string) {
  * A user connects `host` from start to finish in `browser`: signs in when asked, presses Allow when asked,
  * exchanges the code. Returns the tokens and the consent page, if one was shown.
  */
-export async function connect(browser: Browser, host: Host, user: { username: string; password: string }, params: Record<string, string> = {}) {
+export async function connect(browser: Browser, host: Host, user: { username: string; password: string }, params: Record<string, string | undefined> = {}) {
   const { state, verifier, ...start } = await authorize(browser, host, params);
   let step: { res: Response; url: URL } = start;
   let consentPage: string | undefined;
