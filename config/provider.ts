@@ -128,7 +128,7 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: 'RS256',
     },
-    extraClientMetadata: { properties: ['redirect_uris', 'scope'], validator: hooks.clientMetadataPolicy },
+    extraClientMetadata: { properties: ['redirect_uris', 'grant_types', 'scope'], validator: hooks.clientMetadataPolicy },
     // Browser-based hosts call the token, revocation and userinfo endpoints cross-origin; tokens, not cookies.
     clientBasedCORS: () => true,
     fetch: hooks.fetch,

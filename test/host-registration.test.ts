@@ -164,6 +164,20 @@ describe('redirect URIs and application types of self-registered hosts', () => {
     });
   });
 
+  describe('what else hosts put in a registration', () => {
+    it('a client that may use the code grant may refresh, even if it did not ask to (Zed), and the response says so', async () => {
+      const client = await registered({ redirect_uris: ['http://127.0.0.1/cb'], grant_types: ['authorization_code'], token_endpoint_auth_method: 'none' });
+      expect((client as unknown as { grant_types: string[] }).grant_types).to.deep.equal(['authorization_code', 'refresh_token']);
+    });
+
+    for (const scope of ['', 'openid email profile', 'notes:read notes:write', 'openid']) {
+      it(`a registered scope "${scope}" is accepted and restricts nothing later (hosts add offline_access)`, async () => {
+        const client = await registered({ redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none', scope });
+        expect(client).to.not.have.property('scope');
+      });
+    }
+  });
+
   it('PKCE stays required of public clients, whatever their redirect URI', async () => {
     const client = await registered({ redirect_uris: ['com.example.pkce:/cb'], token_endpoint_auth_method: 'none' });
     const url = new URL('/oauth/authorize', server.url);

@@ -1,5 +1,4 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { OIDC_SCOPES } from '../../config/scopes.js';
 import { classifyRedirectUri } from './redirect-uris.js';
 
 export type ClientMetadataPolicy = (ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>) => void;
@@ -13,8 +12,13 @@ export type ClientMetadataPolicy = (ctx: KoaContextWithOIDC | undefined, key: st
  *  - application_type: a private-use scheme can only reach a native app, so a client that lists one is native,
  *    whatever it said (hosts often omit it, and the provider would refuse such a URI of a "web" client). Otherwise
  *    the type is the client's, defaulting to web (RFC 7591, OpenID Connect Registration).
- *  - scope: hosts register the MCP scopes they want (the SDK's client does); those belong to the resource server,
- *    not to the client's OIDC scope list, so only the OIDC part is kept as the client's restriction.
+ *  - grant_types: a client that may use the code grant may refresh, even if it did not list refresh_token (Zed
+ *    does not, and refreshes anyway): RFC 7591 §3.2.1 lets the server register other values than asked for, and
+ *    the response says so. Public clients' refresh tokens rotate.
+ *  - scope: not kept. It would restrict which OpenID scopes the client may later ask for, but a client that
+ *    registers itself restricts nothing it could not lift by registering again, and hosts register it from what
+ *    they saw before asking (the MCP scopes, an empty string, mcp-remote's "openid email profile") and later add
+ *    offline_access. The MCP scopes belong to the resource server, not to the client's OpenID scopes.
  */
 export function clientMetadataPolicy(staticClientIds: ReadonlySet<string>): ClientMetadataPolicy {
   return (_ctx, key, value, metadata) => {
@@ -31,10 +35,9 @@ export function clientMetadataPolicy(staticClientIds: ReadonlySet<string>): Clie
       });
       if (kinds.includes('private-use')) metadata.application_type = 'native';
     }
-    if (key === 'scope' && typeof value === 'string') {
-      const oidc = value.split(' ').filter((scope) => scope in OIDC_SCOPES);
-      if (oidc.length) metadata.scope = oidc.join(' ');
-      else delete metadata.scope;
+    if (key === 'grant_types' && Array.isArray(value) && value.includes('authorization_code') && !value.includes('refresh_token')) {
+      metadata.grant_types = [...value, 'refresh_token'];
     }
+    if (key === 'scope') delete metadata.scope;
   };
 }
