@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { Browser } from './helpers/browser.js';
 import { basicAuth, form, json, registerUser } from './helpers/seed.js';
 import { useTestServer } from './helpers/server.js';
-import { authorize, hostRedirect, interactionPage, introspect, RESOURCE_SERVER_ENV, type Host } from './helpers/third-party.js';
+import { authorize, hostRedirect, interactionPage, introspect, RESOURCE_SERVER_ENV, servedDocuments, type Host } from './helpers/third-party.js';
 
 /**
  * The popular MCP hosts, each as it registers (its exact Dynamic Client Registration body or Client ID Metadata
@@ -246,14 +246,7 @@ function hostCases(mcpUrl: string): HostCase[] {
 
 describe('popular MCP hosts, each as it registers, signs in and refreshes', () => {
   const documents = new Map<string, unknown>([['https://chatgpt.com/oauth/jwks.json', CHATGPT_JWKS]]);
-  const server = useTestServer(RESOURCE_SERVER_ENV, {
-    outboundFetch: async (input) => {
-      const doc = documents.get(String(input));
-      return doc === undefined
-        ? new Response('not found', { status: 404 })
-        : new Response(JSON.stringify(doc), { status: 200, headers: { 'content-type': 'application/json' } });
-    },
-  });
+  const server = useTestServer(RESOURCE_SERVER_ENV, { outboundFetch: servedDocuments(documents) });
 
   /** ChatGPT's private_key_jwt client assertion (RFC 7523), signed with its key. */
   function clientAssertion(clientId: string) {

@@ -3,7 +3,7 @@ import { expectHtmlErrorPage } from './helpers/assertions.js';
 import { Browser } from './helpers/browser.js';
 import { json, pkce, registerUser } from './helpers/seed.js';
 import { useTestServer } from './helpers/server.js';
-import { authorize, connect, introspect, refresh, RESOURCE_SERVER_ENV, type Host } from './helpers/third-party.js';
+import { authorize, connect, introspect, refresh, RESOURCE_SERVER_ENV, servedDocuments, type Host } from './helpers/third-party.js';
 
 /**
  * The redirect URIs and application types self-registered clients may use (issue 11, item 4), by Dynamic Client
@@ -12,14 +12,7 @@ import { authorize, connect, introspect, refresh, RESOURCE_SERVER_ENV, type Host
  */
 describe('redirect URIs and application types of self-registered hosts', () => {
   const documents = new Map<string, unknown>();
-  const server = useTestServer(RESOURCE_SERVER_ENV, {
-    outboundFetch: async (input) => {
-      const doc = documents.get(String(input));
-      return doc === undefined
-        ? new Response('not found', { status: 404 })
-        : new Response(JSON.stringify(doc), { status: 200, headers: { 'content-type': 'application/json' } });
-    },
-  });
+  const server = useTestServer(RESOURCE_SERVER_ENV, { outboundFetch: servedDocuments(documents) });
 
   const register = (body: Record<string, unknown>) => fetch(`${server.url}/oauth/clients`, json(body));
 

@@ -138,3 +138,16 @@ export async function connect(browser: Browser, host: Host, user: { username: st
   expect(code, 'a code').to.be.a('string');
   return { tokens: await exchangeOk(browser.origin, host, code!, verifier), consentPage };
 }
+
+/**
+ * The test's own little internet for the server's outbound fetch: `documents` (Client ID Metadata Documents, key
+ * sets) served as JSON by URL, without a network; anything else is a 404.
+ */
+export function servedDocuments(documents: ReadonlyMap<string, unknown>): typeof fetch {
+  return async (input) => {
+    const doc = documents.get(String(input));
+    return doc === undefined
+      ? new Response('not found', { status: 404 })
+      : new Response(JSON.stringify(doc), { status: 200, headers: { 'content-type': 'application/json' } });
+  };
+}
