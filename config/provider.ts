@@ -2,7 +2,7 @@ import { errors, type AdapterFactory, type Configuration, type ErrorOut, type Ko
 import type { StaticClients } from './clients.js';
 import type { Keys } from './keys.js';
 import { isMcpResource, MCP_RESOURCE_SERVER, mcpResource } from './resource-server.js';
-import { DEFAULT_MCP_SCOPE, DEFAULT_SCOPE, OIDC_SCOPES, SCOPE_CLAIMS } from './scopes.js';
+import { isMcpScope, OIDC_SCOPES, processedScope, SCOPE_CLAIMS } from './scopes.js';
 
 /** Lifetimes in seconds. The seed promises `expires_in: 3600`. */
 export const TTL = {
@@ -65,6 +65,8 @@ export interface ProviderHooks {
   deviceSuccessSource: (ctx: KoaContextWithOIDC) => Promise<void>;
   /** Checks and tidies the metadata of self-registered clients (DCR and Client ID Metadata Documents). */
   clientMetadataPolicy: (ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>) => void;
+  /** The scope an authorization request was sent with, before the provider's checks rewrote it. */
+  sentScope: (ctx: KoaContextWithOIDC) => string[];
   /** Outbound HTTP (Client ID Metadata Documents); the provider guards it against SSRF. */
   fetch: typeof fetch;
 }
@@ -98,13 +100,19 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
     extraParams: {
-      // Without a scope the provider refuses the request: the seed's URL gets the OIDC default, an MCP host
-      // that names only the resource gets the MCP scopes.
+      // Runs whether or not the request has a scope, after the provider's scope and resource checks: see processedScope.
       async scope(ctx) {
         const params = ctx.oidc.params!;
-        if (params.scope) return;
+        const client = ctx.oidc.client!;
+        const scopes = String(params.scope ?? '').split(' ');
+        // OpenID Connect has the provider drop offline_access unless prompt=consent, "unless other conditions for
+        // processing the request permitting offline access are in place": here they are, since a third-party client
+        // is asked for consent to every scope not yet granted (offline_access included, in plain words) and a
+        // first-party one is trusted. Hosts that were told offline_access exists then refresh with it (SEP-2207).
+        if (hooks.sentScope(ctx).includes('offline_access') && client.grantTypeAllowed('refresh_token')
+          && (!client.scope || client.scope.split(' ').includes('offline_access'))) scopes.push('offline_access');
         const resources = [params.resource].flat().filter((r): r is string => typeof r === 'string');
-        params.scope = resources.some((r) => isMcpResource(r, issuer)) ? DEFAULT_MCP_SCOPE : DEFAULT_SCOPE;
+        params.scope = processedScope(scopes, resources.some((r) => isMcpResource(r, issuer)));
       },
     },
     // The seed expects a refresh_token without offline_access or prompt=consent; registered hosts get one too.
@@ -120,7 +128,7 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: 'RS256',
     },
-    extraClientMetadata: { properties: ['redirect_uris', 'scope'], validator: hooks.clientMetadataPolicy },
+    extraClientMetadata: { properties: ['redirect_uris', 'grant_types', 'scope'], validator: hooks.clientMetadataPolicy },
     // Browser-based hosts call the token, revocation and userinfo endpoints cross-origin; tokens, not cookies.
     clientBasedCORS: () => true,
     fetch: hooks.fetch,
@@ -152,6 +160,14 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
         enabled: true,
         // A code carries its resource to the token endpoint; hosts need not repeat it.
         useGrantedResource: async () => true,
+        // RFC 8707 §2 lets the server process a request without `resource` with a default one. There is one resource
+        // here: a request that asks for its scopes without naming it (hosts older than RFC 8707 support) means it,
+        // and its token must carry the audience /mcp checks. Any other request stays resource-less (the seed's
+        // tokens are for userinfo, which refuses tokens with an audience).
+        async defaultResource(ctx, _client, oneOf) {
+          if (oneOf) return oneOf;
+          return String(ctx.oidc.params?.scope ?? '').split(' ').some(isMcpScope) ? mcpResource(issuer) : undefined;
+        },
         async getResourceServerInfo(_ctx, indicator) {
           if (!isMcpResource(indicator, issuer)) throw new errors.InvalidTarget();
           return {

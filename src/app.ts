@@ -30,10 +30,13 @@ import { observe } from './ops/observe.js';
 import { mcpRoutes, type Authenticate } from './mcp/routes.js';
 import { limitClientErrors } from './oauth/client-error-limit.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
+import { advertiseResourceScopes } from './oauth/discovery-scopes.js';
 import { findAccount } from './oauth/find-account.js';
+import { allowAnyLoopbackPort } from './oauth/loopback-redirect.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
 import { providerPages } from './oauth/provider-pages.js';
 import { seedRoutes } from './oauth/routes.js';
+import { sentScope } from './oauth/sent-scope.js';
 import { createSignIn } from './oauth/sign-in.js';
 
 export interface AppParts {
@@ -59,6 +62,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   const limits = new AbuseLimits(config.limits, stores.limiter, (limit) => metrics.refusals.inc({ limit }));
   const accounts = new AccountService(stores.accounts, createPasswordHasher(), limits, (outcome) => metrics.logins.inc({ outcome }));
   const clients = staticClients(config, issuer);
+  const staticClientIds = new Set(clients.metadata.map((client) => client.client_id));
 
   const provider = new Provider(issuer, providerConfiguration({
     issuer,
@@ -68,12 +72,15 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
     hooks: {
       findAccount: findAccount(accounts),
       loadExistingGrant: loadExistingGrant(clients.firstParty, stores.consents),
-      clientMetadataPolicy,
+      clientMetadataPolicy: clientMetadataPolicy(staticClientIds),
+      sentScope,
       fetch: outboundFetch,
       ...providerPages,
     },
   }));
   provider.proxy = config.trustProxy > 0;
+  allowAnyLoopbackPort(provider, staticClientIds);
+  advertiseResourceScopes(provider);
   const clientErrorLimit = limitClientErrors(provider, limits);
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
   provider.on('grant.success', (ctx) => metrics.tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type) }));

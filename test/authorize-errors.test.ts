@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { expectHtmlErrorPage } from './helpers/assertions.js';
+import { expectHtmlErrorPage, expectOAuthError } from './helpers/assertions.js';
 import { authorizeUrl } from './helpers/seed.js';
 import { useTestServer } from './helpers/server.js';
 
@@ -97,6 +97,47 @@ describe('GET /oauth/authorize with bad input', () => {
     it('escapes markup in a redirect_uri too', async () => {
       const html = await expectHtmlErrorPage(await authorize({ redirect_uri: `${server.url}/callback"><script>alert(1)</script>` }), 400, 'invalid_redirect_uri');
       expect(html).to.not.include('<script>alert(1)</script>');
+    });
+  });
+
+  describe('the page tells a person what to do; a client that asks for JSON gets OAuth\'s JSON', () => {
+    const probe = (params: Record<string, string>) => fetch(authorizeUrl(server.url, params), { redirect: 'manual', headers: { accept: 'application/json' } });
+
+    it('an unknown client: the page says to connect again from the app', async () => {
+      const html = await expectHtmlErrorPage(await authorize({ client_id: 'forgotten-client' }), 400, 'invalid_client');
+      expect(html).to.include('Go back to the app and connect again, so that it registers itself anew.');
+    });
+
+    it('an unregistered redirect_uri: the page says the app asked for an address it has not registered', async () => {
+      const html = await expectHtmlErrorPage(await authorize({ redirect_uri: 'https://evil.example/cb' }), 400, 'invalid_redirect_uri');
+      expect(html).to.include('an address it has not registered');
+    });
+
+    it('an unknown client probed with Accept: application/json → 400 invalid_client that says it is not registered, and where to register', async () => {
+      const res = await probe({ client_id: 'forgotten-client' });
+      expect(res.status).to.equal(400);
+      expect(res.headers.get('content-type')).to.match(/^application\/json/);
+      expect(res.headers.get('cache-control')).to.equal('no-store');
+      expect(res.headers.get('location')).to.equal(null);
+      const body = await res.json();
+      expect(body).to.deep.equal({
+        error: 'invalid_client',
+        error_description: 'the client is not registered with this server',
+        registration_endpoint: `${server.url}/oauth/clients`,
+      });
+      // The words mcp-remote looks for before it registers again.
+      expect(body.error_description).to.match(/\bclient(?:\s+id)?\b\s+(?:['"][^'"]+['"]\s+)?is\s+not[\s-]+registered\b/i);
+    });
+
+    it('an unregistered redirect_uri probed with Accept: application/json → 400 {error, error_description}', async () => {
+      await expectOAuthError(await probe({ redirect_uri: 'https://evil.example/cb' }), 400, 'invalid_redirect_uri');
+    });
+
+    it('a browser\'s Accept (HTML first, */* last) still gets the page', async () => {
+      const res = await fetch(authorizeUrl(server.url, { client_id: 'forgotten-client' }), {
+        redirect: 'manual', headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+      });
+      await expectHtmlErrorPage(res, 400, 'invalid_client');
     });
   });
 

@@ -2,7 +2,7 @@ import type Provider from 'oidc-provider';
 import type { Grant } from 'oidc-provider';
 import type { ConsentStore } from '../../adapters/stores.js';
 import { describeScope } from '../../config/scopes.js';
-import { clientName } from '../oauth/client-name.js';
+import { clientIdentity } from '../oauth/client-name.js';
 import { rememberedGrant } from '../oauth/remembered-grant.js';
 import { revokeGrant } from '../oauth/revoke-grant.js';
 
@@ -10,6 +10,8 @@ export interface ConnectedApp {
   clientId: string;
   /** The client's own name for itself, else its id. */
   name: string;
+  /** The host of its client_id, for a client described by a metadata document. */
+  domain?: string;
   /** What the grant allows today, which may be more than the first consent (step-up). */
   scopes: { scope: string; description: string }[];
   /** When the user last allowed something for it. */
@@ -33,7 +35,7 @@ export class ConnectedApps {
       if (!grant) return undefined;
       return {
         clientId: consent.clientId,
-        name: await clientName(this.provider, consent.clientId),
+        ...await clientIdentity(this.provider, consent.clientId),
         scopes: grantedScopes(grant).map((scope) => ({ scope, description: describeScope(scope) })),
         grantedAt: new Date(consent.grantedAt),
       };

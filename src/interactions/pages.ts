@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 import { describeScope } from '../../config/scopes.js';
 import { PASSWORD_RULE, USERNAME_RULE } from '../accounts/rules.js';
 import { sendPage } from '../http/render.js';
-import { clientName } from '../oauth/client-name.js';
+import { clientName, type ClientIdentity } from '../oauth/client-name.js';
 import { consentRequest } from './consent.js';
 import type { CsrfTokens } from './csrf.js';
 import type { InteractionDetails } from './guards.js';
@@ -16,16 +16,21 @@ export interface FormPage {
 
 /** Who asks, as the consent page names them. */
 export interface ConsentParties {
-  /** The client's own name for itself (attacker-controlled: DCR is open), else its id. */
-  clientName: string;
+  /** The client's own name for itself (attacker-controlled: DCR is open), else its id; its domain if it has one. */
+  client: ClientIdentity;
   /** The signed-in user's. */
   username: string;
 }
 
-/** Where the browser goes back to: the host of the redirect URI, which a client cannot fake as it can its name. */
+/**
+ * Where the browser goes back to: the host of the redirect URI, which a client cannot fake as it can its name; for a
+ * private-use scheme without a host (com.example.app:/cb), the scheme, which names the app.
+ */
 const redirectHost = (interaction: InteractionDetails) => {
   const uri = String(interaction.params.redirect_uri ?? '');
-  return URL.canParse(uri) ? new URL(uri).host : uri;
+  if (!URL.canParse(uri)) return uri;
+  const url = new URL(uri);
+  return url.host || url.protocol.slice(0, -1);
 };
 
 /** Draws the login, registration and consent pages of one interaction. */
@@ -66,8 +71,10 @@ export class InteractionPages {
     return sendPage(ctx, 'consent', {
       title: 'Allow access?',
       ...this.common(interaction),
-      client: String(interaction.params.client_id ?? ''),
-      ...parties,
+      clientId: String(interaction.params.client_id ?? ''),
+      clientName: parties.client.name,
+      clientDomain: parties.client.domain ?? '',
+      username: parties.username,
       redirectHost: redirectHost(interaction),
       scopes: scopes.map((scope) => ({ scope, description: describeScope(scope) })),
       claims,

@@ -9,7 +9,7 @@ import { NewCredentials } from '../accounts/rules.js';
 import { readForm } from '../http/body.js';
 import { htmlErrors } from '../http/errors.js';
 import { Problem } from '../http/problem.js';
-import { clientName } from '../oauth/client-name.js';
+import { clientIdentity } from '../oauth/client-name.js';
 import { grantConsent } from './consent.js';
 import { formExpired, type CsrfTokens } from './csrf.js';
 import { loadInteraction, sameOriginPost, type InteractionState } from './guards.js';
@@ -68,7 +68,7 @@ export function interactionRoutes(
       if (firstParty.has(clientId)) return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } });
       const account = await accounts.findById(interaction.session!.accountId);
       return pages.consent(ctx, interaction, {
-        clientName: await clientName(provider, clientId),
+        client: await clientIdentity(provider, clientId),
         username: account?.username ?? '',
       });
     }

@@ -1,6 +1,7 @@
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 import type { ProviderHooks } from '../../config/provider.js';
 import { sendPage } from '../http/render.js';
+import { errorAdvice } from './error-advice.js';
 
 const clientName = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? '';
 
@@ -48,10 +49,22 @@ export const providerPages: Pick<ProviderHooks,
   'renderError' | 'logoutSource' | 'postLogoutSuccessSource' | 'userCodeInputSource' | 'userCodeConfirmSource' | 'deviceSuccessSource'> = {
   async renderError(ctx, out) {
     ctx.set('Cache-Control', 'no-store');
+    // Hosts probe the authorization URL with Accept: application/json to find out whether their registration is
+    // still known here (mcp-remote registers again on a description saying the client "is not registered", with
+    // the registration endpoint beside it): they get OAuth's JSON, a browser gets the page.
+    // The provider marks a client_id it found nowhere (rather than one whose metadata document failed) with `noclient`.
+    const unknownClient = out.error === 'invalid_client' && Boolean((ctx.oidc as { noclient?: boolean }).noclient);
+    if (ctx.accepts('html', 'json') === 'json') {
+      ctx.body = unknownClient
+        ? { error: out.error, error_description: 'the client is not registered with this server', registration_endpoint: ctx.oidc.urlFor('registration') }
+        : { error: out.error, error_description: out.error_description ?? out.error };
+      return;
+    }
     await sendPage(ctx, 'error', {
       title: 'Sign-in error',
       error: out.error,
       description: out.error_description ?? '',
+      advice: errorAdvice(out.error, !unknownClient),
     }, ctx.status);
   },
   async logoutSource(ctx: KoaContextWithOIDC, form: string) {

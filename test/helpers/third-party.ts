@@ -36,12 +36,15 @@ export interface Authorization {
   url: URL;
 }
 
-/** Sends `browser` to /oauth/authorize for `host` and follows redirects on this server. No scope: the MCP default. */
-export async function authorize(browser: Browser, host: Host, params: Record<string, string> = {}): Promise<Authorization> {
+/**
+ * Sends `browser` to /oauth/authorize for `host` and follows redirects on this server. No scope: the MCP default.
+ * A parameter given as undefined is left out (`resource: undefined`: a host that sends none).
+ */
+export async function authorize(browser: Browser, host: Host, params: Record<string, string | undefined> = {}): Promise<Authorization> {
   const { verifier, challenge } = pkce();
   const state = randomBytes(8).toString('hex');
   const url = new URL('/oauth/authorize', browser.origin);
-  url.search = new URLSearchParams({
+  const all = {
     client_id: host.clientId,
     redirect_uri: host.redirectUri,
     response_type: 'code',
@@ -50,7 +53,8 @@ export async function authorize(browser: Browser, host: Host, params: Record<str
     resource: `${browser.origin}/mcp`,
     state,
     ...params,
-  }).toString();
+  };
+  url.search = new URLSearchParams(Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString();
   return { state, verifier, ...(await browser.follow(url.href)) };
 }
 
@@ -70,7 +74,8 @@ export async function signInThere(browser: Browser, step: { res: Response; url: 
 
 /** The redirect back to the host: its query, after checking it goes to the registered URI with the request's state. */
 export function hostRedirect(step: { url: URL }, host: Host, state: string): URLSearchParams {
-  expect(`${step.url.origin}${step.url.pathname}`, 'the redirect to the host').to.equal(host.redirectUri);
+  // Not origin + path: a private-use scheme (cursor://...) has no origin.
+  expect(step.url.href.replace(/[?#].*$/s, ''), 'the redirect to the host').to.equal(host.redirectUri);
   expect(step.url.searchParams.get('state')).to.equal(state);
   return step.url.searchParams;
 }
@@ -115,7 +120,7 @@ export async function introspect(base: string, token: string) {
  * A user connects `host` from start to finish in `browser`: signs in when asked, presses Allow when asked,
  * exchanges the code. Returns the tokens and the consent page, if one was shown.
  */
-export async function connect(browser: Browser, host: Host, user: { username: string; password: string }, params: Record<string, string> = {}) {
+export async function connect(browser: Browser, host: Host, user: { username: string; password: string }, params: Record<string, string | undefined> = {}) {
   const { state, verifier, ...start } = await authorize(browser, host, params);
   let step: { res: Response; url: URL } = start;
   let consentPage: string | undefined;
@@ -132,4 +137,17 @@ export async function connect(browser: Browser, host: Host, user: { username: st
   const code = hostRedirect(step, host, state).get('code');
   expect(code, 'a code').to.be.a('string');
   return { tokens: await exchangeOk(browser.origin, host, code!, verifier), consentPage };
+}
+
+/**
+ * The test's own little internet for the server's outbound fetch: `documents` (Client ID Metadata Documents, key
+ * sets) served as JSON by URL, without a network; anything else is a 404.
+ */
+export function servedDocuments(documents: ReadonlyMap<string, unknown>): typeof fetch {
+  return async (input) => {
+    const doc = documents.get(String(input));
+    return doc === undefined
+      ? new Response('not found', { status: 404 })
+      : new Response(JSON.stringify(doc), { status: 200, headers: { 'content-type': 'application/json' } });
+  };
 }
