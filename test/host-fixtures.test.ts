@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { expect } from 'chai';
 import { Browser } from './helpers/browser.js';
+import { expectMcpAccepts } from './helpers/mcp.js';
 import { basicAuth, form, json, registerUser } from './helpers/seed.js';
 import { useTestServer } from './helpers/server.js';
 import { authorize, hostRedirect, interactionPage, introspect, RESOURCE_SERVER_ENV, servedDocuments, type Host } from './helpers/third-party.js';
@@ -287,17 +288,12 @@ describe('popular MCP hosts, each as it registers, signs in and refreshes', () =
     return fetch(`${server.url}/oauth/token`, form(body, headers));
   }
 
-  /** The access token's audience and MCP scopes; /mcp must take it (a 401 would mean it is not a token for /mcp). */
-  async function checkForMcp(accessToken: string) {
+  /** The access token's audience and MCP scopes; /mcp must take it, for this client, on both protocol eras. */
+  async function checkForMcp(accessToken: string, clientId: string) {
     const details = await introspect(server.url, accessToken);
     expect(details.aud, 'the audience').to.equal(`${server.url}/mcp`);
     expect(String(details.scope).split(' ').sort()).to.deep.equal(['notes:read', 'notes:write']);
-    const res = await fetch(`${server.url}/mcp`, {
-      method: 'POST', body: '{}',
-      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    });
-    await res.body?.cancel();
-    expect(res.status, '/mcp accepts the token').to.not.equal(401);
+    await expectMcpAccepts(server.url, accessToken, clientId);
   }
 
   for (const index of hostCases('http://localhost:3000/mcp').keys()) {
@@ -326,14 +322,14 @@ describe('popular MCP hosts, each as it registers, signs in and refreshes', () =
       expect(exchanged.status, await exchanged.clone().text()).to.equal(200);
       const tokens = await exchanged.json();
       expect(tokens.refresh_token, 'a refresh token').to.be.a('string');
-      await checkForMcp(tokens.access_token);
+      await checkForMcp(tokens.access_token, client.clientId);
 
       const refreshed = await tokenRequest(client, {
         grant_type: 'refresh_token', refresh_token: tokens.refresh_token,
         ...(c.refresh.resource ? { resource } : {}), ...(c.refresh.scope && c.scope ? { scope: c.scope } : {}),
       });
       expect(refreshed.status, await refreshed.clone().text()).to.equal(200);
-      await checkForMcp((await refreshed.json()).access_token);
+      await checkForMcp((await refreshed.json()).access_token, client.clientId);
     });
   }
 });

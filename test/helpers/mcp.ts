@@ -84,6 +84,15 @@ export async function rpcError(base: string, token: string, message: ReturnType<
 export const callTool = (base: string, token: string, name: string, args: Record<string, unknown> = {}): Promise<ToolResult> =>
   rpc(base, token, toolCall(name, args));
 
+/** /mcp takes the token: whoami answers for the client it was issued to, on both protocol eras. */
+export async function expectMcpAccepts(base: string, token: string, clientId: string): Promise<void> {
+  for (const res of [await mcpPost(base, token, toolCall('whoami')), await modernPost(base, token, modernToolCall('whoami'))]) {
+    const text = await res.text();
+    expect(res.status, text).to.equal(200);
+    expect(JSON.parse(text).result?.structuredContent?.client_id, text).to.equal(clientId);
+  }
+}
+
 /** The texts of the notes in a notes_list result, oldest first. */
 export const noteTexts = (result: ToolResult): string[] | undefined =>
   result.structuredContent?.notes.map((note: { text: string }) => note.text);
