@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -127,15 +128,12 @@ export async function nodeLts(): Promise<string> {
   return bin;
 }
 
-/** A whoami result, as any host hands it on: the user signed in, through the client that registered itself. */
-export interface Whoami {
-  content?: unknown;
-  structuredContent?: unknown;
-  isError?: unknown;
-}
-
-/** Fails unless `result` is whoami's answer for `user` through `clientId`, with both MCP scopes, in text and structure. */
-export function expectWhoami(result: Whoami, user: { username: string; userId: string }, clientId: string) {
+/**
+ * Fails unless `answer` (a tools/call result as the host hands it on) is whoami's for `user` through `clientId`, with
+ * both MCP scopes, in text and in structure.
+ */
+export function expectWhoami(answer: object, user: { username: string; userId: string }, clientId: string) {
+  const result = answer as { content?: unknown; structuredContent?: unknown; isError?: unknown };
   expect(result.isError ?? false, JSON.stringify(result)).to.equal(false);
   expect(result.structuredContent, JSON.stringify(result)).to.deep.equal({
     id: user.userId,
@@ -144,4 +142,54 @@ export function expectWhoami(result: Whoami, user: { username: string; userId: s
     scopes: ['notes:read', 'notes:write'],
   });
   expect(JSON.stringify(result.content)).to.include(`You are ${user.username} (user id ${user.userId})`);
+}
+
+/**
+ * An app's OAuth client provider, as the MCP SDK (v1, under @langchain/mcp-adapters) and @ai-sdk/mcp both define it
+ * (the same shape, each package with its own types): a public client on a loopback redirect URI that keeps what the
+ * library hands it in memory, and keeps the URL it is asked to send the user to.
+ */
+export class MemoryOAuthProvider<Info, Tokens, ServerInformation = never> {
+  info: Info | undefined;
+  saved: Tokens | undefined;
+  server: ServerInformation | undefined;
+  verifier = '';
+  expectedState: string | undefined;
+  readonly opened: URL[] = [];
+
+  constructor(readonly redirectUrl: string, readonly clientName: string) {}
+
+  get clientMetadata() {
+    return {
+      redirect_uris: [this.redirectUrl],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      client_name: this.clientName,
+    };
+  }
+
+  clientInformation() { return this.info; }
+  saveClientInformation(info: Info) { this.info = info; }
+  isClientInformationDynamicallyRegistered() { return true; }
+  tokens() { return this.saved; }
+  saveTokens(tokens: Tokens) { this.saved = tokens; }
+  authorizationServerInformation() { return this.server; }
+  saveAuthorizationServerInformation(info: ServerInformation) { this.server = info; }
+  saveCodeVerifier(verifier: string) { this.verifier = verifier; }
+  codeVerifier() { return this.verifier; }
+  state() { this.expectedState = randomUUID(); return this.expectedState; }
+  storedState() { return this.expectedState; }
+  redirectToAuthorization(url: URL) { this.opened.push(url); }
+
+  /** The one authorization URL the library sent the user to, checked as any MCP host's must be. */
+  authorizationUrl(issuer: string): URL {
+    expect(this.opened, 'redirectToAuthorization').to.have.length(1);
+    const url = this.opened[0]!;
+    expect(`${url.origin}${url.pathname}`).to.equal(`${issuer}/oauth/authorize`);
+    expect(url.searchParams.get('code_challenge_method')).to.equal('S256');
+    expect(url.searchParams.get('resource')).to.equal(`${issuer}/mcp`);
+    expect(url.searchParams.get('redirect_uri')).to.equal(this.redirectUrl);
+    return url;
+  }
 }
