@@ -1,7 +1,8 @@
 /**
  * `npm run screenshots`: the README's pictures of the login, consent and callback pages, taken in chromium from
  * the real server (in memory, in this process) and written to docs/screenshots/. Run it after changing a page or
- * the stylesheet, look at the PNGs, and commit them; the tests do not run it.
+ * the stylesheet, look at the PNGs, and commit them; the tests do not run it. Last, the MCP Inspector 2.x connected
+ * to the server and showing whoami's answer (test/browser/inspector.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { authorizeUrl, registerUser } from '../helpers/seed.js';
 import { startTestServer } from '../helpers/server.js';
 import { launchChromium, watchedPage } from './chromium.js';
 import { appAuthorization, signInOnPage, startLoopbackApp } from './flows.js';
+import { addAndConnect, callWhoami, startInspector } from './inspector.js';
 
 const OUT = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
@@ -48,6 +50,20 @@ try {
     await page.getByRole('button', { name: 'Copy' }).click();
     await page.getByText('Copied.').waitFor();
   });
+
+  // Not through shoot(): the Inspector's own page asks for web fonts from the internet, a console error offline.
+  const inspector = await startInspector();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+    const page = await context.newPage();
+    await addAndConnect(page, inspector, `${server.url}/mcp`, user);
+    await callWhoami(page, ['whoami']);
+    await page.screenshot({ path: `${OUT}inspector.png` });
+    await context.close();
+    console.log('docs/screenshots/inspector.png');
+  } finally {
+    await inspector.close();
+  }
 } finally {
   await browser.close();
   await server.close();

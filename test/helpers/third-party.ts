@@ -122,7 +122,19 @@ export async function introspect(base: string, token: string) {
  */
 export async function connect(browser: Browser, host: Host, user: { username: string; password: string }, params: Record<string, string | undefined> = {}) {
   const { state, verifier, ...start } = await authorize(browser, host, params);
-  let step: { res: Response; url: URL } = start;
+  const { step, consentPage } = await signInAndAllow(browser, start, user);
+  const code = hostRedirect(step, host, state).get('code');
+  expect(code, 'a code').to.be.a('string');
+  return { tokens: await exchangeOk(browser.origin, host, code!, verifier), consentPage };
+}
+
+/**
+ * The user's part of an authorization, from where `browser` stopped on this server: signs in when asked, presses
+ * Allow when asked. Returns the step that leaves this server (the redirect to the host) and the consent page, if
+ * one was shown.
+ */
+export async function signInAndAllow(browser: Browser, start: { res: Response; url: URL }, user: { username: string; password: string }) {
+  let step = start;
   let consentPage: string | undefined;
   // At most a login page, then a consent page; then the redirect to the host.
   for (let pages = 0; pages < 2 && step.url.origin === browser.origin; pages++) {
@@ -134,9 +146,7 @@ export async function connect(browser: Browser, host: Host, user: { username: st
       step = await browser.submit(html, '/consent', {});
     }
   }
-  const code = hostRedirect(step, host, state).get('code');
-  expect(code, 'a code').to.be.a('string');
-  return { tokens: await exchangeOk(browser.origin, host, code!, verifier), consentPage };
+  return { step, consentPage };
 }
 
 /**
