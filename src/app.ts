@@ -87,6 +87,11 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
 
   const koa = new Koa({ keys: keys.cookieKeys, proxy: config.trustProxy > 0, maxIpsCount: config.trustProxy });
   pinCanonicalOrigin(koa, issuer);
+  // Errors after the answer has started (Koa's default prints them raw to stderr): a client that leaves a stream
+  // early (an MCP host closing a 2026-07-28 subscription) is no fault; anything else goes to the log as JSON.
+  koa.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') log.error({ err }, 'error after the response started');
+  });
   koa.use(observe(log, metrics));
   koa.use(handleErrors(log, ROUTE_METHODS));
   koa.use(securityHeaders(issuer));

@@ -15,12 +15,9 @@ import { signInAndAllow } from '../helpers/third-party.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/**
- * The revisions the server negotiates today: src/mcp/streamable-http.ts accepts the SDK's list, which ends at
- * 2025-11-25. 2026-07-28 (server/discover, no initialize) is being added; a client that already speaks it may
- * use it once it lands, so it counts as one the server supports rather than failing the hosts' tests then.
- */
-export const SERVER_REVISIONS: readonly string[] = [...SUPPORTED_PROTOCOL_VERSIONS, '2026-07-28'];
+/** The revisions /mcp serves: 2026-07-28 (server/discover, no initialize) and the 2025 ones the SDK lists. */
+export const MODERN_REVISION = '2026-07-28';
+export const SERVER_REVISIONS: readonly string[] = [...SUPPORTED_PROTOCOL_VERSIONS, MODERN_REVISION];
 
 /** One request the server answered, as far as its headers tell (the body is the app's to read). */
 export interface WireEntry {
@@ -130,17 +127,19 @@ export async function nodeLts(): Promise<string> {
 
 /**
  * Fails unless `answer` (a tools/call result as the host hands it on) is whoami's for `user` through `clientId`, with
- * both MCP scopes, in text and in structure.
+ * both MCP scopes, in text and in structure; the app is named by the name it registered.
  */
 export function expectWhoami(answer: object, user: { username: string; userId: string }, clientId: string) {
-  const result = answer as { content?: unknown; structuredContent?: unknown; isError?: unknown };
+  const result = answer as { content?: unknown; structuredContent?: { client_name?: unknown }; isError?: unknown };
   expect(result.isError ?? false, JSON.stringify(result)).to.equal(false);
-  expect(result.structuredContent, JSON.stringify(result)).to.deep.equal({
+  const { client_name: clientName, ...rest } = result.structuredContent ?? {};
+  expect(rest, JSON.stringify(result)).to.deep.equal({
     id: user.userId,
     username: user.username,
     client_id: clientId,
     scopes: ['notes:read', 'notes:write'],
   });
+  expect(clientName).to.be.a('string').and.not.equal('');
   expect(JSON.stringify(result.content)).to.include(`You are ${user.username} (user id ${user.userId})`);
 }
 

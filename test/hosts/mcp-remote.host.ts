@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { freePort } from '../helpers/redis.js';
 import { registerUser } from '../helpers/seed.js';
 import { useTestServer } from '../helpers/server.js';
-import { approve, expectWhoami, openedUrl, RECORD_URL, recordWire, SERVER_REVISIONS, spokenRevision } from './helpers.js';
+import { approve, expectWhoami, openedUrl, RECORD_URL, MODERN_REVISION, recordWire, SERVER_REVISIONS, spokenRevision } from './helpers.js';
 
 /**
  * mcp-remote, the stdio proxy desktop hosts use for remote servers, as the real npm package: it finds our
@@ -82,11 +82,13 @@ describe('mcp-remote (npm) from a stdio host: DCR, browser sign-in and consent, 
     expect(wire.entries.filter((e) => e.method === 'POST' && e.path === '/oauth/clients')).to.have.length(1);
   });
 
-  it('--protocol auto: probes with server/discover, then uses what the server answers', async () => {
+  it('--protocol auto: probes with server/discover and speaks 2026-07-28 to /mcp, every request answered 200', async () => {
     const { wire, local, spoken } = await journey(['--protocol', 'auto']);
-    const probes = wire.mcp().filter((e) => e.bearer && e.version === '2026-07-28');
+    const probes = wire.mcp().filter((e) => e.bearer && e.version === MODERN_REVISION);
     console.log(`      mcp-remote --protocol auto: the host negotiated ${local}; mcp-remote spoke ${spoken} to /mcp; `
       + `2026-07-28 requests: ${probes.map((e) => e.status).join(', ') || 'none'}`);
-    expect(probes, `--protocol auto sends a 2026-07-28 probe:\n${wire}`).to.not.be.empty;
+    expect(spoken, `--protocol auto speaks 2026-07-28 to a server that serves it:\n${wire}`).to.equal(MODERN_REVISION);
+    expect(probes, `${wire}`).to.not.be.empty;
+    expect(probes.filter((e) => e.status !== 200), `${wire}`).to.be.empty;
   });
 });
