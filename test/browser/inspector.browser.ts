@@ -30,7 +30,7 @@ describe('the MCP Inspector (npm, 2.x) in chromium: add our server, sign in and 
       const text = await callWhoami(page, ['whoami', 'notes_add', 'notes_list', 'notes_delete']);
       const registered = wire.entries.filter((e) => e.method === 'POST' && e.path === '/oauth/clients' && e.status === 201);
       expect(registered, 'one registration by DCR').to.have.length(1);
-      expect(text).to.match(new RegExp(`^You are ${user.username} \\(user id ${user.userId}\\), connected through the app \\S+ with the scopes: notes:read notes:write\\.$`));
+      expect(text).to.match(new RegExp(`^You are ${user.username} \\(user id ${user.userId}\\), connected through the app "MCP Inspector" \\(\\S+\\) with the scopes: notes:read notes:write\\.$`));
       expect(spokenRevision(wire)).to.equal(revision);
       console.log(`      the Inspector connected with ${revision}`);
       // Our pages, used by the Inspector, showed no console error or CSP violation (the Inspector's own page asks
