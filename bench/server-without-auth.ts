@@ -11,5 +11,5 @@ import { start } from '../src/start.js';
 const config = loadConfig();
 const caller = { accountId: 'bench-user', username: 'bench', clientId: 'client1', clientName: 'client1', scopes: ['notes:read', 'notes:write'] };
 const auth = toAuthInfo(caller, 'no-token', Math.floor(Date.now() / 1000) + 86_400, mcpResource(config.issuer!));
-await start(config, createLogger(config.logLevel), { mcpAuthenticate: async () => auth });
+await start(config, createLogger(config.logLevel), { mcpBearerCheck: { known: () => auth, authenticate: async () => auth } });
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(0));

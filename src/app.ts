@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import Provider from 'oidc-provider';
@@ -20,14 +21,17 @@ import { cors } from './http/cors.js';
 import { handleErrors } from './http/errors.js';
 import { limitClientRegistrations } from './http/client-registration-limit.js';
 import { noStore } from './http/no-store.js';
-import { securityHeaders } from './http/security-headers.js';
+import { securityHeaderList, securityHeaders } from './http/security-headers.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { interactionRoutes } from './interactions/routes.js';
 import type { Logger } from './log.js';
 import { opsRoutes } from './ops/health.js';
 import { Metrics } from './ops/metrics.js';
-import { observe } from './ops/observe.js';
-import { mcpRoutes, type Authenticate } from './mcp/routes.js';
+import { observe, requestObserver } from './ops/observe.js';
+import type { BearerCheck } from './mcp/bearer.js';
+import { mcpEdge } from './mcp/edge.js';
+import { mcpEndpoint } from './mcp/endpoint.js';
+import { mcpRoutes } from './mcp/routes.js';
 import { limitClientErrors } from './oauth/client-error-limit.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { advertiseResourceScopes } from './oauth/discovery-scopes.js';
@@ -48,16 +52,18 @@ export interface AppParts {
   /** Outbound HTTP; tests replace it to serve Client ID Metadata Documents without a network. */
   outboundFetch?: typeof fetch;
   /** Replaces the /mcp bearer check; only the benchmark does, to measure what the check costs. */
-  mcpAuthenticate?: Authenticate;
+  mcpBearerCheck?: BearerCheck;
 }
 
 export interface App {
   koa: Koa;
   provider: Provider;
+  /** What the HTTP server runs for every request: /mcp's edge in front of the Koa app. */
+  handler: RequestListener;
 }
 
 /** The composition root: reading it top to bottom is the path every request takes. */
-export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fetch, mcpAuthenticate }: AppParts): App {
+export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fetch, mcpBearerCheck }: AppParts): App {
   const metrics = new Metrics();
   const limits = new AbuseLimits(config.limits, stores.limiter, (limit) => metrics.refusals.inc({ limit }));
   const accounts = new AccountService(stores.accounts, createPasswordHasher(), limits, (outcome) => metrics.logins.inc({ outcome }));
@@ -92,15 +98,17 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   koa.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') log.error({ err }, 'error after the response started');
   });
-  koa.use(observe(log, metrics));
+  const observer = requestObserver(log, metrics);
+  koa.use(observe(observer));
   koa.use(handleErrors(log, ROUTE_METHODS));
   koa.use(securityHeaders(issuer));
   // The MCP resource server (its protected resource metadata, and /mcp behind the bearer and scope checks)
   // comes first: it is the hot path, and its exact paths collide with nothing below.
-  koa.use(mcpRoutes({
-    config, issuer, provider, stores, log, authenticate: mcpAuthenticate,
+  const mcp = mcpEndpoint({
+    config, issuer, provider, stores, log, bearer: mcpBearerCheck,
     onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
-  }).routes());
+  });
+  koa.use(mcpRoutes(mcp, issuer).routes());
   koa.use(assets());
   koa.use(opsRoutes(stores, metrics).routes());
   koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'], exposeHeaders: ['Retry-After'] }));
@@ -122,5 +130,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   koa.use(noStore(ROUTES.revocation));
   koa.use(clientErrorLimit);
   koa.use(mount(provider));
-  return { koa, provider };
+  // The plainest POSTs to /mcp are answered in front of Koa, with the same checks, headers, log line and metrics.
+  const handler = mcpEdge({ endpoint: mcp, issuer, securityHeaders: securityHeaderList(issuer), observer, log }, koa.callback());
+  return { koa, provider, handler };
 }

@@ -23,7 +23,7 @@ const starting: RequestListener = (req, res) => {
   res.end(JSON.stringify(live ? { status: 'ok' } : { error: 'temporarily_unavailable', error_description: 'the server is starting' }));
 };
 
-export type StartOptions = Pick<AppParts, 'outboundFetch' | 'mcpAuthenticate'>;
+export type StartOptions = Pick<AppParts, 'outboundFetch' | 'mcpBearerCheck'>;
 
 /**
  * Listens first, so that an unset ISSUER can name the port actually bound (PORT=0 in tests), and so that a
@@ -51,7 +51,7 @@ export async function start(config: Config, log: Logger, options: StartOptions =
   }
   const app = buildApp({ config, issuer, keys, log, stores, ...options });
   server.off('request', starting);
-  server.on('request', app.koa.callback());
+  server.on('request', app.handler);
 
   return {
     server,

@@ -1,24 +1,25 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
 import { Problem, invalidRequest } from './problem.js';
 
 /** About 16 KiB: credentials and forms are tiny, and a cap keeps a slow or huge body from costing us. */
 export const BODY_LIMIT = 16 * 1024;
 
-async function readRaw(ctx: Context, limit: number): Promise<string> {
+async function readRaw(req: IncomingMessage, limit: number): Promise<string> {
   const tooLarge = () => new Problem(413, 'invalid_request', `request body must be at most ${limit} bytes`);
-  const declared = Number(ctx.get('content-length') || 0);
+  const declared = Number(req.headers['content-length'] || 0);
   if (declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   // Leaving the loop must not destroy the request: Node then discards the rest of an oversized body and the
   // keep-alive connection stays usable, instead of hanging with nobody reading it.
-  for await (const chunk of ctx.req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) break;
     chunks.push(chunk);
   }
   if (size > limit) {
-    ctx.req.resume();
+    req.resume();
     throw tooLarge();
   }
   try {
@@ -32,7 +33,12 @@ export async function readJson(ctx: Context, limit = BODY_LIMIT): Promise<unknow
   if (!ctx.is('application/json')) {
     throw new Problem(415, 'invalid_request', 'Content-Type must be application/json');
   }
-  const text = await readRaw(ctx, limit);
+  return readJsonBody(ctx.req, limit);
+}
+
+/** The body parsed as JSON, for a caller that checked its Content-Type already (readJson's second half). */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const text = await readRaw(req, limit);
   try {
     return JSON.parse(text);
   } catch {
@@ -44,5 +50,5 @@ export async function readForm(ctx: Context, limit = BODY_LIMIT): Promise<Record
   if (!ctx.is('application/x-www-form-urlencoded')) {
     throw new Problem(415, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
   }
-  return Object.fromEntries(new URLSearchParams(await readRaw(ctx, limit)));
+  return Object.fromEntries(new URLSearchParams(await readRaw(ctx.req, limit)));
 }

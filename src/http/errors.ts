@@ -13,6 +13,19 @@ export const htmlErrors: Middleware = (ctx, next) => {
   return next();
 };
 
+/** What the client is told of an error thrown while serving `method path`; anything unexpected is logged. */
+export function problemOf(err: unknown, log: Logger, method: string, path: string): Problem {
+  if (err instanceof Problem) return err;
+  if (err instanceof StorageUnavailable) {
+    return new Problem(503, err.error, err.error_description ?? 'try again shortly', STORAGE_RETRY_SECONDS);
+  }
+  const status = (err as { status?: number }).status;
+  const expose = (err as { expose?: boolean }).expose;
+  if (status && status >= 400 && status < 500 && expose) return new Problem(status, 'invalid_request', (err as Error).message);
+  log.error({ err, method, path }, 'unhandled error');
+  return new Problem(500, 'server_error', 'the server could not complete this request');
+}
+
 /**
  * The last line of defence: a Problem becomes its status and OAuth body (or the error page); anything else is
  * logged and answered with a bare 500, never a stack trace. Empty 404/405 answers get a body too, and a
@@ -36,20 +49,7 @@ export function handleErrors(log: Logger, methodsByPath: Readonly<Record<string,
         problem = new Problem(405, 'invalid_request', `${ctx.method} is not allowed here (allowed: ${ctx.response.get('Allow')})`);
       }
     } catch (err) {
-      if (err instanceof Problem) {
-        problem = err;
-      } else if (err instanceof StorageUnavailable) {
-        problem = new Problem(503, err.error, err.error_description ?? 'try again shortly', STORAGE_RETRY_SECONDS);
-      } else {
-        const status = (err as { status?: number }).status;
-        const expose = (err as { expose?: boolean }).expose;
-        if (status && status >= 400 && status < 500 && expose) {
-          problem = new Problem(status, 'invalid_request', (err as Error).message);
-        } else {
-          log.error({ err, method: ctx.method, path: ctx.path }, 'unhandled error');
-          problem = new Problem(500, 'server_error', 'the server could not complete this request');
-        }
-      }
+      problem = problemOf(err, log, ctx.method, ctx.path);
     }
     if (!problem) return;
     ctx.set('Cache-Control', 'no-store');

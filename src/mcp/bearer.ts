@@ -11,17 +11,30 @@ import type { TokenCache } from './token-cache.js';
 /** RFC 6750 section 2.1: the scheme is case-insensitive; the token is one b64token. */
 const BEARER = /^Bearer +([\w.~+/-]+=*) *$/i;
 
+/** The token check of /mcp, in two halves: a synchronous one for the edge (edge.ts), the whole one for the route. */
+export interface BearerCheck {
+  /** The caller of an Authorization header whose token was checked already (the cache), without any I/O. */
+  known(authorization: string | undefined): AuthInfo | undefined;
+  /** The whole check: a caller, or a refusal thrown (401, or 503 when storage is unreachable). */
+  authenticate(ctx: Context): Promise<AuthInfo>;
+}
+
 /**
  * The resource server's token check. Access tokens are opaque: each one is looked up in the provider's
  * storage the first time, then served from the cache, which every revocation (on any instance) clears at once.
  * A storage outage propagates as StorageUnavailable (503), never as a 401 that would send the host to log in
  * again.
  */
-export function bearerCheck(provider: Provider, accounts: AccountStore, issuer: string, challenges: BearerChallenges, cache: TokenCache) {
+export function bearerCheck(provider: Provider, accounts: AccountStore, issuer: string, challenges: BearerChallenges, cache: TokenCache): BearerCheck {
   const resource = mcpResource(issuer);
   const invalid = (ctx: Context) => challenges.invalidToken(ctx, 'the access token is unknown, expired or revoked');
 
-  return async function authenticate(ctx: Context): Promise<AuthInfo> {
+  const known = (authorization: string | undefined) => {
+    const value = authorization ? BEARER.exec(authorization)?.[1] : undefined;
+    return value ? cache.get(value) : undefined;
+  };
+
+  async function authenticate(ctx: Context): Promise<AuthInfo> {
     const value = BEARER.exec(ctx.get('authorization'))?.[1];
     if (!value) throw challenges.missingToken(ctx);
     const cached = cache.get(value);
@@ -49,5 +62,7 @@ export function bearerCheck(provider: Provider, accounts: AccountStore, issuer: 
     const auth = toAuthInfo(caller, value, token.exp, resource);
     cache.set(value, grant.jti, auth, token.exp * 1000, epoch);
     return auth;
-  };
+  }
+
+  return { known, authenticate };
 }

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { answerWithKoa, jsonAnswer, type McpAnswer } from './answer.js';
 
 /** JSON-RPC 2.0 error codes used at the HTTP edge of /mcp, before any message reaches the SDK. */
 export const JSON_RPC = {
@@ -9,11 +10,13 @@ export const JSON_RPC = {
 } as const;
 
 /**
- * Answers a request to /mcp that is refused before any message in it is looked at, in JSON-RPC's shape so MCP
+ * The answer to a request to /mcp that is refused before any message in it is looked at, in JSON-RPC's shape so MCP
  * clients read it like the transport's other errors. It has no `id`, as the MCP transport spec says.
  */
+export const jsonRpcError = (status: number, code: number, message: string): McpAnswer =>
+  jsonAnswer(status, { jsonrpc: '2.0', error: { code, message } });
+
+/** Answers the request with jsonRpcError's answer. */
 export function answerJsonRpcError(ctx: Context, status: number, code: number, message: string): void {
-  ctx.status = status;
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = { jsonrpc: '2.0', error: { code, message } };
+  answerWithKoa(ctx, jsonRpcError(status, code, message));
 }

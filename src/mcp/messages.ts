@@ -1,5 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
-import { readJson } from '../http/body.js';
+import { readJson, readJsonBody } from '../http/body.js';
 import { Problem } from '../http/problem.js';
 import { answerJsonRpcError, JSON_RPC } from './json-rpc.js';
 
@@ -9,6 +10,19 @@ import { answerJsonRpcError, JSON_RPC } from './json-rpc.js';
  */
 export const MCP_BODY_LIMIT = 1024 * 1024;
 
+/** Bodies the edge (edge.ts) read before it handed the request on to the Koa route, which then answers it. */
+const readAtTheEdge = new WeakMap<IncomingMessage, Promise<unknown>>();
+
+/**
+ * The edge's read of a body whose Content-Type it found to be application/json: the same read as readMessages',
+ * kept for the route in case the edge hands the request on.
+ */
+export function readMessagesAtTheEdge(req: IncomingMessage): Promise<unknown> {
+  const reading = readJsonBody(req, MCP_BODY_LIMIT);
+  readAtTheEdge.set(req, reading);
+  return reading;
+}
+
 /**
  * The parsed JSON body of a POST to /mcp: one JSON-RPC message or a batch. Undefined when the body was
  * refused, with the answer already set: a JSON-RPC parse error (-32700) for bytes that are not JSON,
@@ -16,7 +30,7 @@ export const MCP_BODY_LIMIT = 1024 * 1024;
  */
 export async function readMessages(ctx: Context): Promise<unknown> {
   try {
-    return await readJson(ctx, MCP_BODY_LIMIT);
+    return await (readAtTheEdge.get(ctx.req) ?? readJson(ctx, MCP_BODY_LIMIT));
   } catch (err) {
     if (!(err instanceof Problem)) throw err;
     const code = err.status === 400 ? JSON_RPC.PARSE_ERROR : JSON_RPC.INVALID_REQUEST;

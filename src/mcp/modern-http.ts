@@ -1,4 +1,4 @@
-import type { Context } from 'koa';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createMcpHandler, type McpServer } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import type { McpServerFactory } from './mcp-server.js';
@@ -36,22 +36,23 @@ export function modernHttp(createServer: McpServerFactory, log: Logger): McpPost
     },
   });
 
-  return async function serveModern(ctx, body, authInfo) {
-    const request = new Request(ctx.href, { method: 'POST', headers: requestHeaders(ctx) });
+  return async function serveModern({ url, headers }, body, authInfo) {
+    const request = new Request(url, { method: 'POST', headers: requestHeaders(headers) });
     const response = await handler.fetch(request, { parsedBody: body, authInfo });
-    response.headers.forEach((value, name) => ctx.set(name, value));
-    ctx.set('Cache-Control', 'no-store');
+    const answerHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => { answerHeaders[name] = value; });
+    answerHeaders['cache-control'] = 'no-store';
     // A JSON answer is read whole; a stream (a tool that reports progress before its result) is passed on as it
-    // comes. The status goes last: Koa would turn the empty body of a 202 (a notification) into a 204.
-    ctx.body = response.headers.get('content-type')?.startsWith('application/json') ? await response.text() : response.body;
-    ctx.status = response.status;
+    // comes.
+    const json = response.headers.get('content-type')?.startsWith('application/json');
+    return { status: response.status, headers: answerHeaders, body: json ? await response.text() : response.body };
   };
 }
 
 /** The request's headers as the fetch API takes them (Node gives repeated ones as arrays, which MCP never needs). */
-function requestHeaders(ctx: Context): Record<string, string> {
+function requestHeaders(incoming: IncomingHttpHeaders): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(ctx.req.headers)) {
+  for (const [name, value] of Object.entries(incoming)) {
     if (typeof value === 'string') headers[name] = value;
   }
   return headers;

@@ -9,28 +9,40 @@ export interface OriginPolicy {
   allowedHosts: readonly string[];
 }
 
+/** Why a request naming this Origin (absent: '') and Host header is refused, or undefined when it passes. */
+export type OriginRefusal = (origin: string, host: string | undefined) => string | undefined;
+
 /**
  * DNS-rebinding protection (the MCP Streamable HTTP transport's MUST): a web page whose name was re-pointed at
  * this server reaches it from the browser with the page's own Origin and Host. Requests naming an origin or
  * host we do not serve are refused before anything else happens. Requests without Origin (MCP hosts that are
  * not browsers) pass the origin check; the Host check applies to all.
  */
-export function originCheck({ issuer, allowedOrigins, allowedHosts }: OriginPolicy): Middleware {
+export function originRefusal({ issuer, allowedOrigins, allowedHosts }: OriginPolicy): OriginRefusal {
   const { protocol, origin, host } = new URL(issuer);
   const origins = new Set([origin, ...allowedOrigins]);
   const hosts = new Set([host, ...allowedHosts.map((h) => normalHost(protocol, h))]);
-  return async (ctx, next) => {
-    const requestOrigin = ctx.get('origin');
+  // The Host header of nearly every request is one of the allowed values exactly: no need to parse it.
+  const exact = new Set([...hosts].filter((h) => h !== undefined && normalHost(protocol, h) === h));
+  return (requestOrigin, requestHost) => {
     if (requestOrigin && !origins.has(requestOrigin)) {
-      return answerJsonRpcError(ctx, 403, JSON_RPC.SERVER_ERROR,
-        `Origin ${requestOrigin} is not allowed to call this MCP server (its operator can add it to MCP_ALLOWED_ORIGINS)`);
+      return `Origin ${requestOrigin} is not allowed to call this MCP server (its operator can add it to MCP_ALLOWED_ORIGINS)`;
     }
-    // The raw header: ctx.host is pinned to the issuer (src/http/canonical-origin.ts), so it would always pass.
-    const requestHost = normalHost(protocol, ctx.req.headers.host ?? '');
-    if (!requestHost || !hosts.has(requestHost)) {
-      return answerJsonRpcError(ctx, 403, JSON_RPC.SERVER_ERROR,
-        `Host ${ctx.req.headers.host ?? '(none)'} is not allowed: use ${issuer} (or the operator can add it to MCP_ALLOWED_HOSTS)`);
+    if (requestHost !== undefined && exact.has(requestHost)) return undefined;
+    const normal = normalHost(protocol, requestHost ?? '');
+    if (!normal || !hosts.has(normal)) {
+      return `Host ${requestHost ?? '(none)'} is not allowed: use ${issuer} (or the operator can add it to MCP_ALLOWED_HOSTS)`;
     }
+    return undefined;
+  };
+}
+
+/** The origin and host check as the /mcp route's middleware: a refusal is a JSON-RPC error (403). */
+export function originCheck(refusal: OriginRefusal): Middleware {
+  return async (ctx, next) => {
+    // The raw Host header: ctx.host is pinned to the issuer (src/http/canonical-origin.ts), so it would always pass.
+    const refused = refusal(ctx.get('origin'), ctx.req.headers.host);
+    if (refused) return answerJsonRpcError(ctx, 403, JSON_RPC.SERVER_ERROR, refused);
     await next();
   };
 }

@@ -1,39 +1,12 @@
 import Router from '@koa/router';
-import type { AuthInfo } from '@modelcontextprotocol/server';
-import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
-import type { Stores } from '../../adapters/stores.js';
-import type { Config } from '../../config/env.js';
 import { MCP_PATH } from '../../config/resource-server.js';
 import { cors } from '../http/cors.js';
-import type { Logger } from '../log.js';
-import { tools } from '../tools/index.js';
-import { bearerCheck } from './bearer.js';
-import { bearerChallenges } from './challenge.js';
+import { answerWithKoa } from './answer.js';
+import type { McpEndpoint } from './endpoint.js';
 import { answerJsonRpcError, JSON_RPC } from './json-rpc.js';
-import { legacyHttp } from './legacy-http.js';
-import { mcpServerFactory, type ToolCallRecorder } from './mcp-server.js';
 import { readMessages } from './messages.js';
 import { originCheck } from './origin-check.js';
 import { PRM_PATHS, protectedResourceMetadata } from './protected-resource-metadata.js';
-import { modernHttp } from './modern-http.js';
-import { scopeCheck } from './scope-check.js';
-import { streamableHttp } from './streamable-http.js';
-import { TokenCache } from './token-cache.js';
-
-/** Who calls, from the request: the bearer check, unless replaced (the benchmark measures its cost so). */
-export type Authenticate = (ctx: Context) => Promise<AuthInfo>;
-
-export interface McpParts {
-  authenticate?: Authenticate;
-  /** Told the outcome of every tool call (metrics). */
-  onToolCall?: ToolCallRecorder;
-  config: Config;
-  issuer: string;
-  provider: Provider;
-  stores: Stores;
-  log: Logger;
-}
 
 /**
  * What browser-based hosts may send to /mcp and its metadata: the 2025 revisions' headers, and the 2026-07-28
@@ -46,17 +19,10 @@ const MCP_REQUEST_HEADERS = [
 /**
  * The MCP resource server: its metadata, and /mcp, where every request passes, in order, CORS, the origin and
  * host check and the bearer check; then every POST the body limit and the scope check before the SDK sees it.
+ * The edge (edge.ts) answers the plainest POSTs before they reach this route, with the same checks.
  */
-export function mcpRoutes(parts: McpParts): Router {
-  const { config, issuer, provider, stores, log } = parts;
-  const challenges = bearerChallenges(issuer);
-  const authenticate = parts.authenticate ?? bearerCheck(provider, stores.accounts, issuer, challenges, new TokenCache(stores.invalidations));
-  const record = parts.onToolCall ?? (() => {});
-  const requireScopes = scopeCheck(tools, challenges, (tool) => record(tool, 'denied'));
-  // One factory for both eras, so they serve the same tools: one long-lived server shared by every 2025 request
-  // in flight (legacy-http.ts), pooled servers for 2026-07-28 (modern-http.ts).
-  const createServer = mcpServerFactory(tools, stores.notes, log, record);
-  const serve = streamableHttp(legacyHttp(createServer()), modernHttp(createServer, log));
+export function mcpRoutes(endpoint: McpEndpoint, issuer: string): Router {
+  const { bearer, requireScopes, serve } = endpoint;
   // Exact paths only: the resource is exactly <issuer>/mcp, and CORS applies by exact path.
   const router = new Router({ strict: true, sensitive: true });
 
@@ -72,10 +38,10 @@ export function mcpRoutes(parts: McpParts): Router {
       allowHeaders: MCP_REQUEST_HEADERS,
       exposeHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Retry-After'],
     }),
-    originCheck({ issuer, ...config.mcp }),
+    originCheck(endpoint.originRefusal),
     async (ctx) => {
       // Whatever the method: a request without a valid token learns where to get one (RFC 6750 section 3).
-      const auth = await authenticate(ctx);
+      const auth = await bearer.authenticate(ctx);
       if (ctx.method !== 'POST') {
         // Stateless: no server-to-client stream (GET) and no session to end (DELETE).
         ctx.set('Allow', 'POST');
@@ -85,7 +51,7 @@ export function mcpRoutes(parts: McpParts): Router {
       const body = await readMessages(ctx);
       if (body === undefined) return;
       requireScopes(ctx, auth, body);
-      await serve(ctx, body, auth);
+      answerWithKoa(ctx, await serve({ url: ctx.href, headers: ctx.req.headers }, body, auth));
     },
   );
   return router;

@@ -9,18 +9,26 @@ export function missingScopes(granted: readonly string[], required: readonly str
   return required.filter((scope) => !granted.includes(scope));
 }
 
+/** The calls of a body the token's scopes do not cover: each tool's name and the scopes it lacks. */
+export type ScopeDenials = (auth: AuthInfo, body: unknown) => { name: string; missing: string[] }[];
+
+/** Finds the calls to `tools` the token may not make. Unknown tools pass: the SDK answers them with its own error. */
+export function scopeDenials(tools: readonly Tool[]): ScopeDenials {
+  const scopesOf = new Map(tools.map((tool) => [tool.name, tool.scopes]));
+  return (auth, body) => calledTools(body)
+    .map((name) => ({ name, missing: missingScopes(auth.scopes, scopesOf.get(name) ?? []) }))
+    .filter(({ missing }) => missing.length);
+}
+
 /**
  * Checks the token's scopes against every tool the request calls, before anything runs: a call the token does
  * not cover is an HTTP 403 insufficient_scope whose challenge names the scopes to ask for (those granted plus
- * those missing), so the host can step up and retry (MCP authorization spec). Unknown tools pass: the SDK
- * answers them with its own error. `onDenied` hears each refused call; only our own tools can be refused.
+ * those missing), so the host can step up and retry (MCP authorization spec). `onDenied` hears each refused
+ * call; only our own tools can be refused.
  */
-export function scopeCheck(tools: readonly Tool[], challenges: BearerChallenges, onDenied: (tool: string) => void) {
-  const scopesOf = new Map(tools.map((tool) => [tool.name, tool.scopes]));
+export function scopeCheck(denials: ScopeDenials, challenges: BearerChallenges, onDenied: (tool: string) => void) {
   return function requireScopes(ctx: Context, auth: AuthInfo, body: unknown): void {
-    const denied = calledTools(body)
-      .map((name) => ({ name, missing: missingScopes(auth.scopes, scopesOf.get(name) ?? []) }))
-      .filter(({ missing }) => missing.length);
+    const denied = denials(auth, body);
     if (!denied.length) return;
     for (const { name } of denied) onDenied(name);
     const needed = denied.flatMap(({ missing }) => missing);

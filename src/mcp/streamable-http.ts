@@ -1,11 +1,19 @@
-import type { Context } from 'koa';
+import type { IncomingHttpHeaders } from 'node:http';
 import { classifyInboundRequest, type AuthInfo } from '@modelcontextprotocol/server';
+import type { McpAnswer } from './answer.js';
+
+/** What the handlers of a POST to /mcp read of its HTTP request besides the body. */
+export interface McpRequest {
+  /** Absolute, on the issuer's origin. */
+  url: string;
+  headers: IncomingHttpHeaders;
+}
 
 /** Answers one POST to /mcp whose body was read and whose token was checked. */
-export type McpPostHandler = (ctx: Context, body: unknown, authInfo: AuthInfo) => Promise<void>;
+export type McpPostHandler = (request: McpRequest, body: unknown, authInfo: AuthInfo) => Promise<McpAnswer>;
 
-const header = (ctx: Context, name: string) => {
-  const value = ctx.req.headers[name];
+const header = (request: McpRequest, name: string) => {
+  const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
 };
 
@@ -17,16 +25,16 @@ const header = (ctx: Context, name: string) => {
  * answers them as the 2025 transport always has.
  */
 export function streamableHttp(legacy: McpPostHandler, modern: McpPostHandler): McpPostHandler {
-  return function serveStreamableHttp(ctx, body, authInfo) {
+  return function serveStreamableHttp(request, body, authInfo) {
     const route = classifyInboundRequest({
       httpMethod: 'POST',
-      protocolVersionHeader: header(ctx, 'mcp-protocol-version'),
-      mcpMethodHeader: header(ctx, 'mcp-method'),
-      mcpNameHeader: header(ctx, 'mcp-name'),
+      protocolVersionHeader: header(request, 'mcp-protocol-version'),
+      mcpMethodHeader: header(request, 'mcp-method'),
+      mcpNameHeader: header(request, 'mcp-name'),
       body,
     });
     const claimsNothing = route.kind === 'legacy'
       || (route.kind === 'reject' && route.rung === 'jsonrpc-shape' && route.cell !== 'batch-with-modern-element');
-    return claimsNothing ? legacy(ctx, body, authInfo) : modern(ctx, body, authInfo);
+    return claimsNothing ? legacy(request, body, authInfo) : modern(request, body, authInfo);
   };
 }

@@ -6,12 +6,15 @@ import { routeOf, type Metrics } from './metrics.js';
 /** An incoming X-Request-Id is kept (a proxy's id ties its logs to ours) only when it is short and plain. */
 const PLAIN_ID = /^[\w.:-]{1,128}$/;
 
-/**
- * The outermost step: gives every request an id (echoed in X-Request-Id and on every line logged while serving
- * it), then logs one JSON line and counts it once it is answered. The line names the route template, never the
- * query string or the body, where codes, tokens and passwords travel.
- */
-export function observe(log: Logger, metrics: Metrics): Middleware {
+/** What is recorded of every request: its id, then once answered one log line and its metrics. */
+export interface RequestObserver {
+  /** The request's id: the incoming X-Request-Id ('' when absent) if plain, else a new one. */
+  idOf(incoming: string): string;
+  /** Logs and counts a request answered `seconds` after it began. */
+  answered(method: string, path: string, status: number, seconds: number): void;
+}
+
+export function requestObserver(log: Logger, metrics: Metrics): RequestObserver {
   // prom-client resolves a label set on every call: keep the resolved children, one per route/method/status.
   const counters = new Map<string, ReturnType<typeof metrics.requests.labels>>();
   const timers = new Map<string, ReturnType<typeof metrics.latency.labels>>();
@@ -27,22 +30,37 @@ export function observe(log: Logger, metrics: Metrics): Middleware {
     if (!child) timers.set(key, (child = metrics.latency.labels({ route, method })));
     return child;
   };
+  return {
+    idOf: (incoming) => (PLAIN_ID.test(incoming) ? incoming : randomUUID()),
+    answered(method, path, status, seconds) {
+      const route = routeOf(path);
+      counter(route, method, String(status)).inc();
+      timer(route, method).observe(seconds);
+      // Every 503 here is storage being unreachable (StorageUnavailable), whichever layer answered it.
+      if (status === 503) metrics.storageErrors.inc();
+      log.info({ method, route, status, ms: Math.round(seconds * 1000) }, 'request');
+    },
+  };
+}
+
+/** Seconds since `started` (process.hrtime.bigint()). */
+export const secondsSince = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e9;
+
+/**
+ * The outermost step: gives every request an id (echoed in X-Request-Id and on every line logged while serving
+ * it), then logs one JSON line and counts it once it is answered. The line names the route template, never the
+ * query string or the body, where codes, tokens and passwords travel.
+ */
+export function observe(observer: RequestObserver): Middleware {
   return (ctx, next) => {
-    const incoming = ctx.get('x-request-id');
-    const requestId = PLAIN_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = observer.idOf(ctx.get('x-request-id'));
     ctx.set('X-Request-Id', requestId);
     return serving(requestId, async () => {
       const started = process.hrtime.bigint();
       try {
         await next();
       } finally {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const route = routeOf(ctx.path);
-        counter(route, ctx.method, String(ctx.status)).inc();
-        timer(route, ctx.method).observe(seconds);
-        // Every 503 here is storage being unreachable (StorageUnavailable), whichever layer answered it.
-        if (ctx.status === 503) metrics.storageErrors.inc();
-        log.info({ method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
+        observer.answered(ctx.method, ctx.path, ctx.status, secondsSince(started));
       }
     });
   };
