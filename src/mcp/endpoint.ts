@@ -6,7 +6,7 @@ import { tools } from '../tools/index.js';
 import { bearerCheck, type BearerCheck } from './bearer.js';
 import { bearerChallenges, type BearerChallenges } from './challenge.js';
 import { legacyHttp } from './legacy-http.js';
-import { mcpServerFactory, type ToolCallRecorder } from './mcp-server.js';
+import { declaresParamHeaders, mcpServerFactory, type ToolCallRecorder } from './mcp-server.js';
 import { modernHttp } from './modern-http.js';
 import { originRefusal, type OriginRefusal } from './origin-check.js';
 import { scopeCheck, scopeDenials, type ScopeDenials } from './scope-check.js';
@@ -43,7 +43,8 @@ export function mcpEndpoint(parts: McpParts): McpEndpoint {
   const record = parts.onToolCall ?? (() => {});
   const denials = scopeDenials(tools);
   // One factory for both eras, so they serve the same tools: one long-lived server shared by every 2025 request
-  // in flight (legacy-http.ts), pooled servers for 2026-07-28 (modern-http.ts).
+  // in flight (legacy-http.ts), pooled servers for 2026-07-28 (modern-http.ts), whose direct lane is off if a tool
+  // declares header parameters.
   const createServer = mcpServerFactory(tools, stores.notes, log, record);
   return {
     challenges,
@@ -51,6 +52,6 @@ export function mcpEndpoint(parts: McpParts): McpEndpoint {
     bearer,
     scopeDenials: denials,
     requireScopes: scopeCheck(denials, challenges, (tool) => record(tool, 'denied')),
-    serve: streamableHttp(legacyHttp(createServer()), modernHttp(createServer, log)),
+    serve: streamableHttp(legacyHttp(createServer()), modernHttp(createServer, log, { directLane: !tools.some(declaresParamHeaders) })),
   };
 }

@@ -1,4 +1,7 @@
-import { McpServer, type AuthInfo, type CallToolResult, type CacheHint } from '@modelcontextprotocol/server';
+import {
+  McpServer, SUPPORTED_PROTOCOL_VERSIONS, type AuthInfo, type CallToolResult, type CacheHint,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { StorageUnavailable } from '../../adapters/errors.js';
 import type { NotesStore } from '../../adapters/stores.js';
@@ -22,8 +25,24 @@ const LIST_CACHE: CacheHint = { ttlMs: 5 * 60_000, cacheScope: 'public' };
 /** Told the outcome of every tool call (for metrics): ran, ran and reported an error, or refused for scope. */
 export type ToolCallRecorder = (tool: string, outcome: 'ok' | 'tool_error' | 'denied') => void;
 
-/** Builds one McpServer serving the tools; both protocol eras are served by servers from the same factory. */
-export type McpServerFactory = () => McpServer;
+/** The stateless MCP revision that modern-http.ts serves (the SDK does not export its list of such revisions). */
+export const MODERN_REVISION = '2026-07-28';
+
+/**
+ * Builds one McpServer serving the tools; both protocol eras are served by servers from the same factory. A
+ * 'modern' server also lists MODERN_REVISION among its supported versions, as the SDK's HTTP entry would add it:
+ * it then answers server/discover from the start, and binds to the revision whenever it is connected to a
+ * PerRequestHTTPServerTransport for it (modern-http.ts serves some requests that way, without the entry).
+ */
+export type McpServerFactory = (era?: 'legacy' | 'modern') => McpServer;
+
+/**
+ * Whether the tool declares `x-mcp-header` parameters (arguments a 2026-07-28 request repeats in `Mcp-Param-*`
+ * headers). The SDK's HTTP entry checks those headers before a call runs; modern-http.ts's direct lane does not,
+ * so it is off whenever a tool declares any. Read from the JSON Schema tools/list shows, anywhere in it.
+ */
+export const declaresParamHeaders = (tool: Tool): boolean =>
+  JSON.stringify(z.toJSONSchema(tool.inputSchema, { io: 'input' })).includes('"x-mcp-header"');
 
 /**
  * The factory of McpServers serving `tools` to the caller of the current request. Handlers read the caller
@@ -50,10 +69,12 @@ export function mcpServerFactory(tools: readonly Tool[], notes: NotesStore, log:
     }
   };
 
-  return function createMcpServer() {
+  return function createMcpServer(era = 'legacy') {
     const server = new McpServer(SERVER_INFO, {
       instructions: INSTRUCTIONS,
       cacheHints: { 'tools/list': LIST_CACHE, 'server/discover': LIST_CACHE },
+      // In the order the entry leaves it, so both serving ways leave a pooled server in the same state.
+      ...(era === 'modern' && { supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, MODERN_REVISION] }),
     });
     for (const tool of tools) {
       const { name, title, description, inputSchema, annotations } = tool;

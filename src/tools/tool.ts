@@ -29,6 +29,11 @@ export interface Tool<Input extends z.ZodObject = z.ZodObject> {
   title: string;
   /** What the model reads to decide when to call the tool. */
   description: string;
+  /**
+   * A property may declare `x-mcp-header` (zod `.meta()`), for 2026-07-28 hosts to repeat it in an `Mcp-Param-*`
+   * header: then every 2026-07-28 request goes through the SDK's HTTP entry, which checks those headers, instead
+   * of /mcp's faster direct lane, which does not (src/mcp/modern-http.ts switches it off at start).
+   */
   inputSchema: Input;
   /** Every one of these must have been granted to the caller's token; none: any token for the MCP server. */
   scopes: readonly McpScope[];
