@@ -61,12 +61,12 @@ describe('MCP endpoint: revision 2026-07-28', () => {
     expect((await modernAnswer(res, 400)).error?.code).to.equal(-32020);
   });
 
-  it('a revision we do not serve → 400 UnsupportedProtocolVersion (-32022) listing the one we do', async () => {
+  it('a revision we do not serve → 400 UnsupportedProtocolVersion (-32022) listing every one we do, the 2025 ones too', async () => {
     const message = modernRequest('tools/list');
     (message.params!._meta as Record<string, unknown>)['io.modelcontextprotocol/protocolVersion'] = '2099-01-01';
     const { error } = await modernAnswer(await modernPost(server.url, token, message, { 'mcp-protocol-version': '2099-01-01' }), 400);
     expect(error?.code).to.equal(-32022);
-    expect(error?.data.supported).to.include(MODERN_VERSION);
+    expect(error?.data.supported).to.deep.equal([MODERN_VERSION, '2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07']);
     expect(error?.data.requested).to.equal('2099-01-01');
   });
 

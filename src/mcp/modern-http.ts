@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import {
-  createMcpHandler, isJsonContentType, PerRequestHTTPServerTransport, type AuthInfo, type InboundLadderRejection,
-  type InboundModernRoute, type McpServer,
+  createMcpHandler, isJsonContentType, PerRequestHTTPServerTransport, ProtocolErrorCode, SUPPORTED_PROTOCOL_VERSIONS,
+  type AuthInfo, type InboundLadderRejection, type InboundModernRoute, type McpServer,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import type { McpAnswer } from './answer.js';
@@ -112,13 +112,28 @@ export function modernHttp(createServer: McpServerFactory, log: Logger, { direct
   };
 }
 
+/** Every revision /mcp serves, newest first: the 2025 ones through the initialize handshake (legacy-http.ts). */
+const SERVED_REVISIONS = [MODERN_REVISION, ...SUPPORTED_PROTOCOL_VERSIONS];
+
 /** The answer, with no-store added. A JSON answer is read whole; a stream (a tool that reports progress before its result) is passed on as it comes. */
 async function answerOf(response: Response): Promise<McpAnswer> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => { headers[name] = value; });
   headers['cache-control'] = 'no-store';
   const json = response.headers.get('content-type')?.startsWith('application/json');
-  return { status: response.status, headers, body: json ? await response.text() : response.body };
+  const body = json ? await response.text() : response.body;
+  return { status: response.status, headers, body: response.status === 400 && typeof body === 'string' ? withEveryRevision(body) : body };
+}
+
+/**
+ * The entry's unsupported-version answer names only the revisions it serves itself (2026-07-28); /mcp serves the
+ * 2025 ones too, and a client that speaks one of those can fall back to `initialize` only if it is told so.
+ */
+function withEveryRevision(body: string): string {
+  const answer = JSON.parse(body) as { error?: { code?: number; data?: { supported?: unknown } } };
+  if (answer.error?.code !== ProtocolErrorCode.UnsupportedProtocolVersion || !answer.error.data) return body;
+  answer.error.data.supported = SERVED_REVISIONS;
+  return JSON.stringify(answer);
 }
 
 /** The request's headers as the fetch API takes them (Node gives repeated ones as arrays, which MCP never needs). */
