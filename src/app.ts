@@ -60,6 +60,8 @@ export interface App {
   provider: Provider;
   /** What the HTTP server runs for every request: /mcp's edge in front of the Koa app. */
   handler: RequestListener;
+  /** At shutdown, once no new connection is taken: ends the streams that would otherwise hold it up. */
+  close(): Promise<void>;
 }
 
 /** The composition root: reading it top to bottom is the path every request takes. */
@@ -132,5 +134,5 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   koa.use(mount(provider));
   // The plainest POSTs to /mcp are answered in front of Koa, with the same checks, headers, log line and metrics.
   const handler = mcpEdge({ endpoint: mcp, issuer, securityHeaders: securityHeaderList(issuer), observer, log }, koa.callback());
-  return { koa, provider, handler };
+  return { koa, provider, handler, close: mcp.close };
 }

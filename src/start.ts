@@ -64,6 +64,7 @@ export async function start(config: Config, log: Logger, options: StartOptions =
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        void app.close();
       });
       clearInterval(sweep);
       await stores.close();

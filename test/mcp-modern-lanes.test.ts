@@ -43,7 +43,7 @@ const auth = toAuthInfo({ accountId: 'account-1', username: 'alice', clientId: '
   'token', Math.floor(Date.now() / 1000) + 600, 'http://localhost:3000/mcp');
 
 const lane = (directLane: boolean): ModernPostHandler =>
-  modernHttp(mcpServerFactory(tools, new CountingNotesStore(), pino({ level: 'silent' })), pino({ level: 'silent' }), { directLane });
+  modernHttp(mcpServerFactory(tools, new CountingNotesStore(), pino({ level: 'silent' })), pino({ level: 'silent' }), { directLane }).serve;
 
 interface Post {
   request: McpRequest;

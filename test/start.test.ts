@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { mcpToken, modernPost, modernRequest } from './helpers/mcp.js';
 import { freePort, OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
@@ -140,6 +141,25 @@ describe('starting the server process', function () {
     const seconds = (Date.now() - signalled) / 1000;
     expect(seconds).to.be.within(9.5, 12);
     expect(started.lines.join('\n')).to.include('requests still running after 10 s; closing their connections');
+  });
+
+  it('on SIGTERM, ends an open 2026-07-28 subscription stream with its final result and exits at once, not after the grace', async () => {
+    const started = launch({ PORT: '0' });
+    const issuer = await listening(started);
+    const { token } = await mcpToken(issuer);
+    const res = await modernPost(issuer, token, modernRequest('subscriptions/listen', { notifications: { toolsListChanged: true } }));
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.match(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    let stream = new TextDecoder().decode((await reader.read()).value);
+    expect(stream).to.include('notifications/subscriptions/acknowledged');
+    const signalled = Date.now();
+    started.child.kill('SIGTERM');
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) stream += new TextDecoder().decode(chunk.value);
+    // The subscription's own end: the listen request answered, complete, rather than a cut connection.
+    expect(stream).to.match(/"resultType":"complete"/);
+    expect(await started.exited).to.equal(0);
+    expect((Date.now() - signalled) / 1000).to.be.below(5);
   });
 
   it('reads a .env file from the working directory', async () => {

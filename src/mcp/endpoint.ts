@@ -34,6 +34,8 @@ export interface McpEndpoint {
   scopeDenials: ScopeDenials;
   requireScopes: ReturnType<typeof scopeCheck>;
   serve: McpPostHandler;
+  /** Ends the streams that outlive a request (2026-07-28 subscriptions), at shutdown. */
+  close(): Promise<void>;
 }
 
 export function mcpEndpoint(parts: McpParts): McpEndpoint {
@@ -46,12 +48,14 @@ export function mcpEndpoint(parts: McpParts): McpEndpoint {
   // in flight (legacy-http.ts), pooled servers for 2026-07-28 (modern-http.ts), whose direct lane is off if a tool
   // declares header parameters.
   const createServer = mcpServerFactory(tools, stores.notes, log, record);
+  const modern = modernHttp(createServer, log, { directLane: !tools.some(declaresParamHeaders) });
   return {
     challenges,
     originRefusal: originRefusal({ issuer, ...config.mcp }),
     bearer,
     scopeDenials: denials,
     requireScopes: scopeCheck(denials, challenges, (tool) => record(tool, 'denied')),
-    serve: streamableHttp(legacyHttp(createServer()), modernHttp(createServer, log, { directLane: !tools.some(declaresParamHeaders) })),
+    serve: streamableHttp(legacyHttp(createServer()), modern.serve),
+    close: modern.close,
   };
 }

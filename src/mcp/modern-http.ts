@@ -72,7 +72,16 @@ export function servesDirectly(request: McpRequest, route: InboundModernRoute | 
  * when its exchange closes it, and the entry refuses a server still serving another request, so no two requests
  * ever share one at once. Both lanes take their servers from the same pool.
  */
-export function modernHttp(createServer: McpServerFactory, log: Logger, { directLane }: { directLane: boolean }): ModernPostHandler {
+export interface ModernEra {
+  serve: ModernPostHandler;
+  /**
+   * Ends what outlives a request: open `subscriptions/listen` streams get their final result and end, so a
+   * shutdown need not wait out its grace for hosts that listen (their tools never change here).
+   */
+  close(): Promise<void>;
+}
+
+export function modernHttp(createServer: McpServerFactory, log: Logger, { directLane }: { directLane: boolean }): ModernEra {
   const idle: McpServer[] = [];
   const take = () => {
     const server = idle.pop() ?? createServer('modern');
@@ -104,11 +113,14 @@ export function modernHttp(createServer: McpServerFactory, log: Logger, { direct
     return transport.handleMessage(route.message, { authInfo });
   }
 
-  return async function serveModern(request, body, authInfo, route) {
-    const response = directLane && servesDirectly(request, route)
-      ? await serveDirectly(route, authInfo)
-      : await handler.fetch(new Request(request.url, { method: 'POST', headers: requestHeaders(request.headers) }), { parsedBody: body, authInfo });
-    return answerOf(response);
+  return {
+    async serve(request, body, authInfo, route) {
+      const response = directLane && servesDirectly(request, route)
+        ? await serveDirectly(route, authInfo)
+        : await handler.fetch(new Request(request.url, { method: 'POST', headers: requestHeaders(request.headers) }), { parsedBody: body, authInfo });
+      return answerOf(response);
+    },
+    close: () => handler.close(),
   };
 }
 
