@@ -33,13 +33,13 @@ describe('MCP endpoint: transport', () => {
       headers: { origin: 'https://host.example', 'access-control-request-method': method, 'access-control-request-headers': headers },
     });
 
-    it('a preflight of POST /mcp with the MCP headers succeeds', async () => {
-      const res = await preflight('/mcp', 'POST', 'authorization, content-type, mcp-protocol-version');
+    it('a preflight of POST /mcp with the MCP headers of both revisions succeeds', async () => {
+      const res = await preflight('/mcp', 'POST', 'authorization, content-type, mcp-protocol-version, mcp-method, mcp-name');
       expect(res.status).to.equal(204);
       expect(res.headers.get('access-control-allow-origin')).to.equal('*');
       expect(res.headers.get('access-control-allow-methods')).to.include('POST');
       expect(res.headers.get('access-control-allow-headers')?.split(', ')).to.include.members([
-        'authorization', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id',
+        'authorization', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id', 'mcp-method', 'mcp-name',
       ]);
     });
 
