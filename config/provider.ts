@@ -63,8 +63,11 @@ export interface ProviderHooks {
   userCodeInputSource: (ctx: KoaContextWithOIDC, form: string, out?: ErrorOut, err?: Error) => Promise<void>;
   userCodeConfirmSource: (ctx: KoaContextWithOIDC, form: string, client: unknown, deviceInfo: unknown, userCode: string) => Promise<void>;
   deviceSuccessSource: (ctx: KoaContextWithOIDC) => Promise<void>;
-  /** Checks and tidies the metadata of self-registered clients (DCR and Client ID Metadata Documents). */
-  clientMetadataPolicy: (ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>) => void;
+  /** Which metadata fields self-registered clients (DCR and Client ID Metadata Documents) may set, and how. */
+  clientMetadataPolicy: {
+    properties: string[];
+    validator: (ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>) => void;
+  };
   /** The scope an authorization request was sent with, before the provider's checks rewrote it. */
   sentScope: (ctx: KoaContextWithOIDC) => string[];
   /** Outbound HTTP (Client ID Metadata Documents); the provider guards it against SSRF. */
@@ -128,7 +131,9 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: 'RS256',
     },
-    extraClientMetadata: { properties: ['redirect_uris', 'grant_types', 'scope'], validator: hooks.clientMetadataPolicy },
+    extraClientMetadata: hooks.clientMetadataPolicy,
+    // client_secret_jwt would make the shared secret a signing key as well; no host uses it.
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     // Browser-based hosts call the token, revocation and userinfo endpoints cross-origin; tokens, not cookies.
     clientBasedCORS: () => true,
     fetch: hooks.fetch,

@@ -37,6 +37,7 @@ import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { advertiseResourceScopes } from './oauth/discovery-scopes.js';
 import { findAccount } from './oauth/find-account.js';
 import { allowAnyLoopbackPort } from './oauth/loopback-redirect.js';
+import { tiePostLogoutRedirects } from './oauth/post-logout-redirect.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
 import { providerPages } from './oauth/provider-pages.js';
 import { seedRoutes } from './oauth/routes.js';
@@ -88,6 +89,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   }));
   provider.proxy = config.trustProxy > 0;
   allowAnyLoopbackPort(provider, staticClientIds);
+  tiePostLogoutRedirects(provider);
   advertiseResourceScopes(provider);
   const clientErrorLimit = limitClientErrors(provider, limits);
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
