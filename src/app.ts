@@ -27,6 +27,7 @@ import { interactionRoutes } from './interactions/routes.js';
 import type { Logger } from './log.js';
 import { opsRoutes } from './ops/health.js';
 import { Metrics } from './ops/metrics.js';
+import { metricsAccess } from './ops/metrics-access.js';
 import { observe, requestObserver } from './ops/observe.js';
 import type { BearerCheck } from './mcp/bearer.js';
 import { mcpEdge } from './mcp/edge.js';
@@ -112,7 +113,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   });
   koa.use(mcpRoutes(mcp, issuer).routes());
   koa.use(assets());
-  koa.use(opsRoutes(stores, metrics).routes());
+  koa.use(opsRoutes(stores, metrics, metricsAccess(config)).routes());
   koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'], exposeHeaders: ['Retry-After'] }));
   koa.use(limitClientRegistrations(ROUTES.registration, limits));
 
