@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AdapterFactory } from 'oidc-provider';
 
 /** The app's state behind interfaces with one backing per storage: memory (one process) or Redis (shared). */
@@ -23,13 +24,21 @@ export interface Note {
   createdAt: number;
 }
 
+/** A new note's id. Both stores issue these, so a note id that is not one names no note in either. */
+export const newNoteId = (): string => randomUUID();
+
+/** The form of newNoteId's ids: a lowercase random (version 4) UUID. */
+export const NOTE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export const isNoteId = (id: string): boolean => NOTE_ID.test(id);
+
 /** Per-user notes, the MCP tools' data. Every call names the owner: one user never reaches another's notes. */
 export interface NotesStore {
   /** Undefined when the user already has `limit` notes. */
   add(accountId: string, text: string, limit: number): Promise<Note | undefined>;
   /** Oldest first. */
   list(accountId: string): Promise<Note[]>;
-  /** False when the user has no note with this id. */
+  /** False when the user has no note with this id (an id of any other form than newNoteId's included). */
   delete(accountId: string, id: string): Promise<boolean>;
 }
 

@@ -37,6 +37,8 @@ export interface Config {
     clientRegistrationsPerIp: number;
     tokenErrorsPerClientAndIp: number;
   };
+  /** The bearer token /metrics requires; unset: /metrics answers loopback and private addresses only. */
+  metricsToken: string | undefined;
   /** Who may call /mcp besides the issuer's own origin and host (DNS-rebinding protection). */
   mcp: { allowedOrigins: string[]; allowedHosts: string[] };
   /** True when the process runs on any development default (see productionProblems). */
@@ -123,6 +125,10 @@ const schema = z.object({
   LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: limit(30),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 characters of letters, digits, "_", ":", "." or "-"')
     .default('mcp-oauth:'),
+  // A bearer token's characters (RFC 6750 b64token), so a scraper can send it as it is.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters')
+    .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'must be letters, digits and - . _ ~ + / (a bearer token), optionally ending in =')
+    .optional(),
   MCP_ALLOWED_ORIGINS: z.string().transform(commaList).pipe(z.array(origin)).default([]),
   MCP_ALLOWED_HOSTS: z.string().transform(commaList).pipe(z.array(hostHeader)).default([]),
 });
@@ -210,6 +216,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       clientRegistrationsPerIp: env.LIMIT_CLIENT_REGISTRATIONS_PER_IP,
       tokenErrorsPerClientAndIp: env.LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP,
     },
+    metricsToken: env.METRICS_TOKEN,
     mcp: { allowedOrigins: env.MCP_ALLOWED_ORIGINS, allowedHosts: env.MCP_ALLOWED_HOSTS },
     // Generated keys are a development default only where nothing keeps them: with Redis they are shared and kept.
     usesDevDefaults: {

@@ -16,6 +16,13 @@ export const TTL = {
   RefreshToken: 14 * 24 * 60 * 60,
 } as const;
 
+/**
+ * Seconds a session without a signed-in account is kept. Any browser that opens the device-code or logout page
+ * gets such a session (it holds the form's CSRF secret), so anyone can create them by the million: kept for
+ * minutes, long enough to submit the form (a device code lives as long), they cannot pile up.
+ */
+export const ANONYMOUS_SESSION_TTL = 10 * 60;
+
 /** A rotated refresh token presented again within this many seconds is a duplicate refresh, not a theft. */
 export const REFRESH_REUSE_GRACE_SECONDS = 5;
 
@@ -97,7 +104,11 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
     responseTypes: ['code'],
     claims: SCOPE_CLAIMS,
     routes: ROUTES,
-    ttl: { ...TTL },
+    ttl: {
+      ...TTL,
+      // Asked at every save: the provider saves the session again once someone signs in, for the full lifetime.
+      Session: (_ctx, session) => (session.accountId ? TTL.Session : ANONYMOUS_SESSION_TTL),
+    },
     pkce: {
       // Public clients must use PKCE (S256 only, the library default); confidential client1 may omit it, as the seed does.
       required: (_ctx, client) => client.clientAuthMethod === 'none',

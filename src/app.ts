@@ -19,26 +19,27 @@ import { assets } from './http/assets.js';
 import { pinCanonicalOrigin } from './http/canonical-origin.js';
 import { cors } from './http/cors.js';
 import { handleErrors } from './http/errors.js';
-import { limitClientRegistrations } from './http/client-registration-limit.js';
-import { noStore } from './http/no-store.js';
 import { securityHeaderList, securityHeaders } from './http/security-headers.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { interactionRoutes } from './interactions/routes.js';
 import type { Logger } from './log.js';
 import { opsRoutes } from './ops/health.js';
 import { Metrics } from './ops/metrics.js';
+import { metricsAccess } from './ops/metrics-access.js';
 import { observe, requestObserver } from './ops/observe.js';
 import type { BearerCheck } from './mcp/bearer.js';
 import { mcpEdge } from './mcp/edge.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
 import { mcpRoutes } from './mcp/routes.js';
 import { limitClientErrors } from './oauth/client-error-limit.js';
+import { limitClientRegistrations } from './oauth/client-registration-limit.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { advertiseResourceScopes } from './oauth/discovery-scopes.js';
 import { findAccount } from './oauth/find-account.js';
 import { allowAnyLoopbackPort } from './oauth/loopback-redirect.js';
 import { tiePostLogoutRedirects } from './oauth/post-logout-redirect.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
+import { noStore } from './oauth/no-store.js';
 import { providerPages } from './oauth/provider-pages.js';
 import { seedRoutes } from './oauth/routes.js';
 import { sentScope } from './oauth/sent-scope.js';
@@ -92,6 +93,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   tiePostLogoutRedirects(provider);
   advertiseResourceScopes(provider);
   const clientErrorLimit = limitClientErrors(provider, limits);
+  limitClientRegistrations(provider, limits);
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
   provider.on('grant.success', (ctx) => metrics.tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type) }));
 
@@ -114,9 +116,11 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
   });
   koa.use(mcpRoutes(mcp, issuer).routes());
   koa.use(assets());
-  koa.use(opsRoutes(stores, metrics).routes());
+  koa.use(opsRoutes(stores, metrics, metricsAccess(config)).routes());
+  // By the exact path, unlike the provider's router: CORS only grants, so another spelling of the path gets no grant
+  // (browsers call the registration_endpoint that discovery advertises), and the registration limit does not
+  // depend on it (src/oauth/client-registration-limit.ts).
   koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'], exposeHeaders: ['Retry-After'] }));
-  koa.use(limitClientRegistrations(ROUTES.registration, limits));
 
   const signIn = createSignIn(provider, issuer);
   const seed = seedRoutes(accounts, signIn);
@@ -131,7 +135,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
 
   // The provider serves /oauth/authorize, /oauth/token, ... and discovery; unknown paths fall through.
   // Its revocation endpoint's answers (errors included) carry no cache header of their own.
-  koa.use(noStore(ROUTES.revocation));
+  koa.use(noStore('revocation'));
   koa.use(clientErrorLimit);
   koa.use(mount(provider));
   // The plainest POSTs to /mcp are answered in front of Koa, with the same checks, headers, log line and metrics.

@@ -8,8 +8,10 @@ import { MemoryAccountStore } from '../adapters/memory/accounts.js';
 import { memoryOidcStorage } from '../adapters/memory/oidc-adapter.js';
 import { RedisAccountStore } from '../adapters/redis/accounts.js';
 import { RedisKeyVault } from '../adapters/redis/key-material.js';
+import { MemoryNotesStore } from '../adapters/memory/notes.js';
+import { RedisNotesStore } from '../adapters/redis/notes.js';
 import { redisOidcStorage } from '../adapters/redis/oidc-adapter.js';
-import type { Account, AccountStore, OidcStorage } from '../adapters/stores.js';
+import { NOTE_ID, type Account, type AccountStore, type NotesStore, type OidcStorage } from '../adapters/stores.js';
 import { requireRedis, uniquePrefix } from './helpers/redis.js';
 
 /**
@@ -504,6 +506,61 @@ function accountContract(name: string, makeStore: () => AccountBacking) {
   });
 }
 
+interface NotesBacking {
+  store: NotesStore;
+  redis?: { client: Redis; prefix: string };
+}
+
+/** The notes store contract, declared once and run against each backing. */
+function notesContract(name: string, makeStore: () => NotesBacking) {
+  describe(`notes store contract: ${name}`, () => {
+    let backing: NotesBacking;
+    beforeEach(() => { backing = makeStore(); });
+    afterEach(async () => { if (backing.redis) await deleteKeys(backing.redis.client, backing.redis.prefix); });
+
+    const addAll = async (accountId: string, texts: string[]) => {
+      for (const text of texts) expect(await backing.store.add(accountId, text, 10), text).to.not.equal(undefined);
+    };
+    const texts = async (accountId: string) => (await backing.store.list(accountId)).map((note) => note.text);
+
+    it('lists notes oldest first, with ids of the one issued form, and each user only their own', async () => {
+      const [alice, bob] = [rid(), rid()];
+      await addAll(alice, ['a1', 'a2', 'a3', 'a4', 'a5']);
+      await addAll(bob, ['b1']);
+      const notes = await backing.store.list(alice);
+      expect(notes.map((n) => n.text)).to.deep.equal(['a1', 'a2', 'a3', 'a4', 'a5']);
+      for (const note of notes) expect(note.id).to.match(NOTE_ID);
+      expect(await texts(bob)).to.deep.equal(['b1']);
+      expect(await backing.store.delete(bob, notes[0]!.id), "another user's note").to.equal(false);
+    });
+
+    it('delete of an id it issued removes that note once; of any other id it is false and changes nothing', async () => {
+      const user = rid();
+      await addAll(user, ['one', 'two', 'three']);
+      const [first] = await backing.store.list(user);
+      for (const id of ['#seq', 'seq', '', '*', 'no-such-note', first!.id.toUpperCase(), ` ${first!.id}`, '__proto__']) {
+        expect(await backing.store.delete(user, id), JSON.stringify(id)).to.equal(false);
+      }
+      expect(await texts(user)).to.deep.equal(['one', 'two', 'three']);
+      // Later notes still come after the earlier ones (the store's own bookkeeping is intact).
+      await addAll(user, ['four', 'five']);
+      expect(await texts(user)).to.deep.equal(['one', 'two', 'three', 'four', 'five']);
+      expect(await backing.store.delete(user, first!.id)).to.equal(true);
+      expect(await backing.store.delete(user, first!.id)).to.equal(false);
+      expect(await texts(user)).to.deep.equal(['two', 'three', 'four', 'five']);
+    });
+
+    it('the limit counts notes, and a delete makes room', async () => {
+      const user = rid();
+      for (let i = 0; i < 3; i++) expect(await backing.store.add(user, `n${i}`, 3)).to.not.equal(undefined);
+      expect(await backing.store.add(user, 'over', 3)).to.equal(undefined);
+      await backing.store.delete(user, (await backing.store.list(user))[0]!.id);
+      expect(await backing.store.add(user, 'room', 3)).to.not.equal(undefined);
+      expect(await texts(user)).to.deep.equal(['n1', 'n2', 'room']);
+    });
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 describe('storage adapters', () => {
@@ -513,6 +570,7 @@ describe('storage adapters', () => {
       return { storage, close: async () => storage.close() };
     });
     accountContract('memory', () => ({ store: new MemoryAccountStore() }));
+    notesContract('memory', () => ({ store: new MemoryNotesStore() }));
   });
 
   describe('Redis', () => {
@@ -554,6 +612,32 @@ describe('storage adapters', () => {
     accountContract('Redis', () => {
       const prefix = uniquePrefix();
       return { store: new RedisAccountStore(client!, prefix), redis: { client: client!, prefix } };
+    });
+    notesContract('Redis', () => {
+      const prefix = uniquePrefix();
+      return { store: new RedisNotesStore(client!, prefix), redis: { client: client!, prefix } };
+    });
+
+    describe('notes written before the counter had a key of its own (Redis)', () => {
+      it('are listed without the old counter field, and the next note takes the count over and comes last', async () => {
+        const prefix = uniquePrefix();
+        const user = rid();
+        const key = `${prefix}notes:{${user}}`;
+        const old = (seq: number, id: string) => JSON.stringify({ seq, id, text: `old${seq}`, createdAt: Date.now() });
+        const [id1, id2] = [crypto.randomUUID(), crypto.randomUUID()];
+        await client!.hset(key, id2, old(7, id2), id1, old(3, id1), '#seq', '7');
+        const store = new RedisNotesStore(client!, prefix);
+        try {
+          expect((await store.list(user)).map((n) => n.text)).to.deep.equal(['old3', 'old7']);
+          expect(await store.delete(user, '#seq')).to.equal(false);
+          expect(await store.add(user, 'new', 3)).to.not.equal(undefined);
+          expect(await store.add(user, 'over', 3), 'the old counter field is no note').to.equal(undefined);
+          expect((await store.list(user)).map((n) => n.text)).to.deep.equal(['old3', 'old7', 'new']);
+          expect(await client!.hexists(key, '#seq')).to.equal(0);
+        } finally {
+          await deleteKeys(client!, prefix);
+        }
+      });
     });
 
     describe('grant indexes (Redis)', () => {

@@ -104,7 +104,7 @@ describe('the mcp-oauth command line', () => {
       // The commands that change nothing run at once; the tests below each check one.
       readOnly = {
         whoami: run('whoami'), tools: run('tools'), status: run('status'),
-        failingTool: run('call', 'notes_delete', '{"id":"no-such-note"}'),
+        failingTool: run('call', 'notes_delete', '{"id":"00000000-0000-4000-8000-000000000000"}'),
       };
     });
 
@@ -162,7 +162,7 @@ describe('the mcp-oauth command line', () => {
 
     it('a tool that reports an error fails with its words', async () => {
       const result = await readOnly.failingTool;
-      expectFailure(result, 1, /^mcp-oauth: The tool notes_delete failed: You have no note with the id no-such-note\./);
+      expectFailure(result, 1, /^mcp-oauth: The tool notes_delete failed: You have no note with the id 00000000-0000-4000-8000-000000000000\./);
     });
 
     it('status: server, user and token expiry, from the saved file', async () => {

@@ -39,7 +39,9 @@ describe('configuration from the environment', () => {
       PORT: '8080', HOST: '0.0.0.0', ISSUER: 'https://auth.example.com', TRUST_PROXY: 'true', LOG_LEVEL: 'warn',
       CLIENT1_SECRET: 'another-secret', CLIENT1_REDIRECT_URIS: 'https://app.example.com/cb, http://localhost:8080/callback',
       RESOURCE_SERVERS: 'rs1:0123456789abcdef0123', COOKIE_KEYS: `${'a'.repeat(32)},${'b'.repeat(40)}`, JWKS: privateJwks,
+      METRICS_TOKEN: 'scrape-0123456789abcdef',
     });
+    expect(config.metricsToken).to.equal('scrape-0123456789abcdef');
     expect(config).to.include({ port: 8080, host: '0.0.0.0', issuer: 'https://auth.example.com', trustProxy: 1, logLevel: 'warn' });
     expect(config.client1.redirectUris).to.deep.equal(['https://app.example.com/cb', 'http://localhost:8080/callback']);
     expect(config.resourceServers).to.deep.equal([{ clientId: 'rs1', secret: '0123456789abcdef0123' }]);
@@ -74,6 +76,8 @@ describe('configuration from the environment', () => {
     ['CLIENT1_REDIRECT_URIS', 'javascript:alert(1)', /URL/],
     ['COOKIE_KEYS', 'too-short', /at least 32/],
     ['RESOURCE_SERVERS', 'no-secret', /client_id:secret/],
+    ['METRICS_TOKEN', 'short', /at least 16/],
+    ['METRICS_TOKEN', 'has a space in it somewhere', /bearer token/],
     ['JWKS', '{not json', /not valid JSON/],
     ['JWKS', '{"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]}', /private/],
   ] as const) {

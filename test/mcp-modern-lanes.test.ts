@@ -84,7 +84,7 @@ const direct = [
   post(modernToolCall('notes_add', { text: 'second' }), { 'content-type': 'application/json; charset=utf-8' }),
   post(modernToolCall('notes_list')),
   post(modernToolCall('notes_delete', { id: 'note-1' })),
-  post(modernToolCall('notes_delete', { id: 'no-such-note' })),
+  post(modernToolCall('notes_delete', { id: '00000000-0000-4000-8000-000000000000' })),
   // Refused by the tool's input schema or the tool registry: errors inside the answer, which dispatch produces.
   post(modernToolCall('notes_add', { text: '' })),
   post(modernToolCall('notes_add', { text: 42 })),

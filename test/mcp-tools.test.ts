@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/server';
 import {
   callTool, expectToolError, initialize, MCP_SCOPES, mcpPost, mcpToken, noteTexts, request, rpc, rpcError, toolCall, type ToolResult,
 } from './helpers/mcp.js';
-import { useTestServer } from './helpers/server.js';
+import { requireRedis, uniquePrefix } from './helpers/redis.js';
+import { startTestServer, useTestServer, type TestServer } from './helpers/server.js';
 
 /* The tools, as an MCP host sees them over /mcp: what they list, what they do, and how they fail. */
 
@@ -36,6 +38,7 @@ describe('MCP tools', () => {
     expect(byName.notes_add.inputSchema.required).to.deep.equal(['text']);
     expect(byName.notes_add.inputSchema.properties.text).to.include({ type: 'string', minLength: 1, maxLength: 2000 });
     expect(byName.notes_delete.inputSchema.required).to.deep.equal(['id']);
+    expect(byName.notes_delete.inputSchema.properties.id.pattern, 'the one id form the stores issue').to.be.a('string');
     expect(byName.notes_list.annotations.readOnlyHint).to.equal(true);
     expect(byName.notes_delete.annotations.destructiveHint).to.equal(true);
   });
@@ -94,8 +97,15 @@ describe('MCP tools', () => {
       }
     });
 
-    it('notes_delete of an id that does not exist → isError naming the id', async () => {
-      expectToolError(await callTool(server.url, token, 'notes_delete', { id: 'no-such-note' }), /no-such-note/);
+    it('notes_delete of a note id that does not exist → isError naming the id', async () => {
+      const id = randomUUID();
+      expectToolError(await callTool(server.url, token, 'notes_delete', { id }), new RegExp(`no note with the id ${id}`));
+    });
+
+    it('notes_delete of anything but a note id → isError saying what an id is, before any store sees it', async () => {
+      for (const id of ['#seq', 'no-such-note', '', randomUUID().toUpperCase()]) {
+        expectToolError(await callTool(server.url, token, 'notes_delete', { id }), /id must be a note id/);
+      }
     });
 
     it('an unknown tool → JSON-RPC error -32602 naming it (the SDK v2 answers as the MCP tools spec says)', async () => {
@@ -134,5 +144,22 @@ describe('MCP tools', () => {
     expectToolError(await callTool(server.url, b.token, 'notes_delete', { id }), /no note with the id/);
     expect(noteTexts(await callTool(server.url, a.token, 'notes_list'))).to.deep.equal(["A's secret"]);
     expect((await callTool(server.url, b.token, 'whoami')).structuredContent?.id).to.equal(b.user.userId);
+  });
+});
+
+describe('MCP notes tools on Redis', () => {
+  const redis = requireRedis();
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix() });
+  });
+  after(async () => server?.close());
+
+  it("notes_delete cannot reach the store's own bookkeeping: '#seq' is no note, and notes stay in order", async () => {
+    const { token } = await mcpToken(server.url);
+    await callTool(server.url, token, 'notes_add', { text: 'first' });
+    expectToolError(await callTool(server.url, token, 'notes_delete', { id: '#seq' }), /id must be a note id/);
+    for (const text of ['second', 'third', 'fourth']) await callTool(server.url, token, 'notes_add', { text });
+    expect(noteTexts(await callTool(server.url, token, 'notes_list'))).to.deep.equal(['first', 'second', 'third', 'fourth']);
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
@@ -7,6 +8,7 @@ import { start, type Running } from '../src/start.js';
 import { callTool, mcpPost, mcpToken, toolCall } from './helpers/mcp.js';
 import { OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { authorizeCode, exchangeCode, form, json, loggedInBrowser, registerUser, type Tokens } from './helpers/seed.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
 
 /** A server whose JSON log lines (info and up, whatever LOG_LEVEL says) the test reads. */
 async function serverWithLog(env: Record<string, string> = {}) {
@@ -100,7 +102,7 @@ describe('operations: MCP tool calls in the metrics', () => {
     await mcpPost(server.url, token, toolCall('notes_add', { text: 'x' }));
     await mcpPost(server.url, token, toolCall('made_up_tool_name'));
     const { token: writer } = await mcpToken(server.url);
-    await callTool(server.url, writer, 'notes_delete', { id: 'no-such-note' });
+    await callTool(server.url, writer, 'notes_delete', { id: randomUUID() });
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const count = (tool: string, outcome: string) =>
       Number(new RegExp(`^mcp_tool_calls_total\\{tool="${tool}",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
@@ -211,6 +213,68 @@ describe('operations on Redis', () => {
       const [error, ...more] = logged('tool failed');
       expect(more).to.be.empty;
       expect(error.requestId).to.equal(res.headers.get('x-request-id'));
+    });
+  });
+});
+
+describe('operations: who may read /metrics', () => {
+  const metricsFrom = (server: TestServer, headers: Record<string, string> = {}) => fetch(`${server.url}/metrics`, { headers });
+  /** What a refusal looks like: exactly the 404 of a path that does not exist. */
+  async function expectHidden(res: Response) {
+    expect(res.status).to.equal(404);
+    expect(await res.json()).to.deep.equal({ error: 'not_found', error_description: 'no such endpoint: GET /metrics' });
+  }
+  const expectMetrics = async (res: Response) => {
+    expect(res.status).to.equal(200);
+    expect(await res.text()).to.match(/^process_resident_memory_bytes \d+/m);
+  };
+
+  describe('by default: loopback and private client addresses only', () => {
+    let direct: TestServer;
+    let proxied: TestServer;
+    before(async () => {
+      direct = await startTestServer();
+      proxied = await startTestServer({ TRUST_PROXY: 'true' });
+    });
+    after(async () => {
+      await direct?.close();
+      await proxied?.close();
+    });
+
+    it('answers a scraper on loopback, directly or through a trusted proxy from a private address', async () => {
+      await expectMetrics(await metricsFrom(direct));
+      for (const client of ['10.1.2.3', '172.20.0.5', '192.168.1.9', '127.0.0.1', 'fd00::5', '::ffff:10.0.0.7']) {
+        await expectMetrics(await metricsFrom(proxied, { 'x-forwarded-for': client }));
+      }
+    });
+
+    it('behind a trusted proxy, a public client address gets the 404 of an unknown path, whatever it writes in front', async () => {
+      for (const client of ['203.0.113.7', '2001:db8::1', '10.0.0.1, 198.51.100.4', '172.32.0.1', '192.169.0.1']) {
+        await expectHidden(await metricsFrom(proxied, { 'x-forwarded-for': client }));
+      }
+    });
+
+    it('with TRUST_PROXY off, a request that came through a proxy is refused: its loopback address is the proxy\'s', async () => {
+      for (const headers of [{ 'x-forwarded-for': '10.0.0.1' }, { forwarded: 'for=192.0.2.60' }, { 'x-real-ip': '127.0.0.1' }] as Record<string, string>[]) {
+        await expectHidden(await metricsFrom(direct, headers));
+      }
+    });
+  });
+
+  describe('with METRICS_TOKEN', () => {
+    const token = 'scrape-0123456789abcdef';
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer({ METRICS_TOKEN: token, TRUST_PROXY: 'true' });
+    });
+    after(() => server?.close());
+
+    it('answers whoever sends the token, from any address, and nobody else (loopback included)', async () => {
+      await expectMetrics(await metricsFrom(server, { authorization: `Bearer ${token}`, 'x-forwarded-for': '203.0.113.7' }));
+      await expectMetrics(await metricsFrom(server, { authorization: `bearer ${token}` }));
+      for (const authorization of [undefined, `Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, `Basic ${token}`, token, 'Bearer ']) {
+        await expectHidden(await metricsFrom(server, authorization ? { authorization } : {}));
+      }
     });
   });
 });

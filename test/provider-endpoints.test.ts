@@ -65,6 +65,18 @@ describe('provider endpoints under /oauth/', () => {
       expect((await res.json()).error).to.equal('invalid_grant');
     });
 
+    it('is never cached, at whichever spelling of the path the provider answers', async () => {
+      const { tokens } = await tokensFor(server.url);
+      for (const path of ['/oauth/revoke', '/OAUTH/REVOKE/', '/oauth/Revoke?x=1']) {
+        const res = await fetch(`${server.url}${path}`, form({ token: tokens.access_token }, basic('client1', 'secret1')));
+        expect(res.status, path).to.equal(200);
+        expect(res.headers.get('cache-control'), path).to.equal('no-store');
+        const refused = await fetch(`${server.url}${path}`, form({ token: 'x' }, basic('client1', 'wrong')));
+        expect(refused.status, path).to.equal(401);
+        expect(refused.headers.get('cache-control'), path).to.equal('no-store');
+      }
+    });
+
     it('refuses a wrong client secret with 401 invalid_client', async () => {
       const res = await fetch(`${server.url}/oauth/revoke`, form({ token: 'x' }, basic('client1', 'wrong')));
       expect(res.status).to.equal(401);

@@ -89,15 +89,34 @@ describe('brute-force and abuse limits', () => {
     expect(await signIn.res.text()).to.include('too many failed logins');
   });
 
-  it('limits client registrations (DCR) per address, in OAuth\'s JSON', async () => {
-    const ip = address();
-    const register = () => fetch(`${server.url}/oauth/clients`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...ip },
-      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
+  describe('client registrations (DCR)', () => {
+    const register = (ip: Record<string, string>, path = '/oauth/clients', body: unknown = { redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }) =>
+      fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...ip }, body: JSON.stringify(body) });
+    /** Spellings of the registration endpoint that the provider's router takes too (no regard to case, one trailing slash). */
+    const spellings = ['/oauth/clients/', '/OAUTH/clients', '/Oauth/Clients/', '/oauth/CLIENTS?x=1'];
+
+    it('are limited per address, in OAuth\'s JSON', async () => {
+      const ip = address();
+      expect((await register(ip)).status).to.equal(201);
+      expect((await register(ip)).status).to.equal(201);
+      const body = await expectTooMany(await register(ip));
+      expect(body.error_description).to.match(/too many client registrations/);
     });
-    expect((await register()).status).to.equal(201);
-    expect((await register()).status).to.equal(201);
-    await expectTooMany(await register());
+
+    it('count whichever spelling of the path the provider registers them at, and refuse every spelling once over', async () => {
+      const ip = address();
+      expect((await register(ip, spellings[0])).status).to.equal(201);
+      expect((await register(ip, spellings[1])).status).to.equal(201);
+      for (const path of ['/oauth/clients', ...spellings]) await expectTooMany(await register(ip, path));
+      // A path the provider does not route registers nothing: a 404, and no count.
+      expect((await register(address(), '/oauth//clients')).status).to.equal(404);
+    });
+
+    it('do not count registrations the provider refuses', async () => {
+      const ip = address();
+      for (let i = 0; i < 3; i++) expect((await register(ip, '/oauth/clients', { redirect_uris: 'not-a-list' })).status).to.equal(400);
+      expect((await register(ip)).status).to.equal(201);
+    });
   });
 
   it('counts an IPv6 address as its /64, which one host can roam freely', async () => {

@@ -177,6 +177,42 @@ describe('Redis storage, end to end', function () {
       expect((await again.json()).error).to.equal('invalid_grant');
     });
 
+    it('a session without an account lives minutes; signing in saves it for the full 14 days', async () => {
+      const prefix = uniquePrefix();
+      const server = await onRedis(prefix);
+      const browser = new Browser(server.url);
+      const sessionTtl = async () => {
+        const id = browser.cookies.get('_session');
+        expect(id, 'a session cookie').to.be.a('string');
+        return client.pttl(`${prefix}Session:{${id}}`);
+      };
+      const MINUTE = 60_000;
+      const DAY = 24 * 60 * MINUTE;
+
+      // These pages store a session for their form's CSRF secret, for anyone who asks (the logout page may stop
+      // storing one: then there is nothing to bound).
+      for (const page of ['/oauth/logout', '/oauth/device']) {
+        const anonymous = new Browser(server.url);
+        await (await anonymous.fetch(page)).body?.cancel();
+        const id = anonymous.cookies.get('_session');
+        if (id) expect(await client.pttl(`${prefix}Session:{${id}}`), page).to.be.within(9 * MINUTE, 11 * MINUTE);
+      }
+
+      expect((await browser.fetch('/oauth/device')).status).to.equal(200);
+      expect(await sessionTtl()).to.be.within(9 * MINUTE, 11 * MINUTE);
+
+      // The same browser signs in through the provider's login interaction (login page, then resume).
+      const user = await registerUser(server.url);
+      const { res } = await browser.follow(authorizeUrl(server.url));
+      const signedIn = await browser.submit(await res.text(), '/login', { username: user.username, password: user.password });
+      expect(signedIn.url.pathname).to.equal('/callback');
+      expect(await sessionTtl()).to.be.within(13 * DAY, 14 * DAY + MINUTE);
+
+      // A signed-in session opening the same page keeps its lifetime.
+      expect((await browser.fetch('/oauth/device')).status).to.equal(200);
+      expect(await sessionTtl()).to.be.within(13 * DAY, 14 * DAY + MINUTE);
+    });
+
     describe('nothing is stored half-way', () => {
       it('refused registrations leave no keys under the prefix, and a taken name leaves no stray account pointer', async () => {
         const prefix = uniquePrefix();

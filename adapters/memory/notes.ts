@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { Note, NotesStore } from '../stores.js';
+import { newNoteId, type Note, type NotesStore } from '../stores.js';
 
 export class MemoryNotesStore implements NotesStore {
   private readonly byAccount = new Map<string, Map<string, Note>>();
@@ -8,7 +7,7 @@ export class MemoryNotesStore implements NotesStore {
     let notes = this.byAccount.get(accountId);
     if (!notes) this.byAccount.set(accountId, (notes = new Map()));
     if (notes.size >= limit) return undefined;
-    const note = { id: randomUUID(), text, createdAt: Date.now() };
+    const note = { id: newNoteId(), text, createdAt: Date.now() };
     notes.set(note.id, note);
     return { ...note };
   }

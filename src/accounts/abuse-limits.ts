@@ -57,8 +57,11 @@ export class AbuseLimits {
     return this.takeAll([[this.registrationsPerIp, networkKey(ip)]], 'registration', 'registrations');
   }
 
-  beforeClientRegistration(ip: string): Promise<void> {
-    return this.takeAll([[this.clientRegistrationsPerIp, networkKey(ip)]], 'client_registration', 'client registrations');
+  /** Counts a client registration from this address: 0 when it may go on, else the seconds to wait (not counted). */
+  async clientRegistration(ip: string): Promise<number> {
+    const wait = (await this.clientRegistrationsPerIp?.take(networkKey(ip))) ?? 0;
+    if (wait) this.onRefused('client_registration');
+    return wait;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
 /**
  * The network a client address stands for in per-IP limits. An IPv6 host is usually given a whole /64 and can
@@ -7,6 +7,28 @@ import { isIPv4, isIPv6 } from 'node:net';
  * `[2001:db8::1]:4711`): it is dropped, or every source port would get a count of its own.
  */
 export function networkKey(address: string): string {
+  const ip = plainAddress(address);
+  if (!isIPv6(ip)) return ip;
+  return `${expand(ip).slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
+const PRIVATE = new BlockList();
+PRIVATE.addSubnet('127.0.0.0', 8, 'ipv4');
+PRIVATE.addSubnet('10.0.0.0', 8, 'ipv4');
+PRIVATE.addSubnet('172.16.0.0', 12, 'ipv4');
+PRIVATE.addSubnet('192.168.0.0', 16, 'ipv4');
+PRIVATE.addAddress('::1', 'ipv6');
+PRIVATE.addSubnet('fc00::', 7, 'ipv6');
+
+/** A loopback or private address (RFC 1918, IPv6 unique local), however written: the operator's own network. */
+export function isPrivateAddress(address: string): boolean {
+  const ip = plainAddress(address);
+  if (isIPv4(ip)) return PRIVATE.check(ip, 'ipv4');
+  return isIPv6(ip) && PRIVATE.check(ip, 'ipv6');
+}
+
+/** The address alone: no port, no zone, lower case, and an IPv4 address written as IPv6 as plain IPv4. */
+function plainAddress(address: string): string {
   const ip = withoutPort(address.trim()).split('%')[0]!.toLowerCase();
   if (!isIPv6(ip)) return ip;
   const groups = expand(ip);
@@ -14,7 +36,7 @@ export function networkKey(address: string): string {
   if (groups.slice(0, 4).every((g) => g === 0) && ((groups[4] === 0 && groups[5] === 0xffff) || (groups[4] === 0xffff && groups[5] === 0))) {
     return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
   }
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+  return ip;
 }
 
 function withoutPort(address: string): string {

@@ -1,6 +1,8 @@
 import type { Middleware } from 'koa';
-import Provider, { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type { Client, errors } from 'oidc-provider';
 import type { AbuseLimits } from '../accounts/abuse-limits.js';
+import { currentRequest, refuseTooMany } from './too-many-requests.js';
 
 /** The provider's routes where a client authenticates (with its secret, or its id alone when it is public), and the event each emits on an error. */
 const CLIENT_AUTHENTICATION_ERRORS = {
@@ -12,14 +14,6 @@ const CLIENT_AUTHENTICATION_ERRORS = {
 } as const;
 
 const authenticatesClients = (route: string) => Object.hasOwn(CLIENT_AUTHENTICATION_ERRORS, route);
-
-class TooManyClientErrors extends errors.OIDCProviderError {
-  constructor(seconds: number) {
-    super(429, 'too_many_requests');
-    this.expose = true;
-    this.error_description = `too many failed requests for this client from this address; try again in ${seconds} seconds`;
-  }
-}
 
 /**
  * Errors that a caller without the client's credentials can cause: a wrong secret (`invalid_client`) for any
@@ -55,11 +49,7 @@ export function limitClientErrors(provider: Provider, limits: AbuseLimits): Midd
     // Only the lookup that authenticates the caller; later ones (say, of an introspected token's client) are not.
     if (client && ctx && authenticatesClients(ctx.oidc.route) && !ctx.oidc.client && !attempts.has(ctx)) {
       const wait = await limits.clientRequest(client.clientId, ctx.ip);
-      if (wait) {
-        ctx.set('Retry-After', String(wait));
-        exposeToBrowsers(ctx, 'Retry-After');
-        throw new TooManyClientErrors(wait);
-      }
+      if (wait) refuseTooMany(ctx, wait, 'failed requests for this client from this address');
       attempts.set(ctx, { clientId: client.clientId, failed: false });
     }
     return client;
@@ -87,12 +77,3 @@ interface Attempt {
   clientId: string;
   failed: boolean;
 }
-
-/** The provider's CORS lets browser-based clients read WWW-Authenticate only; they need Retry-After too. */
-function exposeToBrowsers(ctx: KoaContextWithOIDC, header: string): void {
-  const exposed = ctx.response.get('Access-Control-Expose-Headers');
-  if (exposed) ctx.set('Access-Control-Expose-Headers', `${exposed}, ${header}`);
-}
-
-// oidc-provider exposes the request being served as a static getter its type definitions do not declare.
-const currentRequest = () => (Provider as unknown as { readonly ctx?: KoaContextWithOIDC }).ctx;

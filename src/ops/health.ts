@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import type { Stores } from '../../adapters/stores.js';
 import type { Metrics } from './metrics.js';
 
@@ -6,9 +7,10 @@ const READY_TIMEOUT_MS = 1_000;
 
 /**
  * /healthz: the process answers (liveness). /readyz: it can serve, i.e. storage answers within a second
- * (readiness; a load balancer takes the instance out while Redis is away). /metrics: Prometheus.
+ * (readiness; a load balancer takes the instance out while Redis is away). /metrics: Prometheus, for those
+ * `mayReadMetrics` lets in; to anyone else it is the 404 of a path that does not exist, so it reveals nothing.
  */
-export function opsRoutes(stores: Stores, metrics: Metrics): Router {
+export function opsRoutes(stores: Stores, metrics: Metrics, mayReadMetrics: (ctx: Context) => boolean): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
@@ -22,6 +24,7 @@ export function opsRoutes(stores: Stores, metrics: Metrics): Router {
     ctx.body = ready ? { status: 'ready' } : { status: 'unavailable', error: 'storage does not answer' };
   });
   router.get('/metrics', async (ctx) => {
+    if (!mayReadMetrics(ctx)) return;
     ctx.set('Cache-Control', 'no-store');
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();

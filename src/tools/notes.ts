@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Note } from '../../adapters/stores.js';
+import { NOTE_ID, type Note } from '../../adapters/stores.js';
 import { defineTool, toolError, toolResult } from './tool.js';
 
 /** Limits that keep one user's notes cheap to store and to list in full. */
@@ -48,7 +48,11 @@ export const notesDelete = defineTool({
   name: 'notes_delete',
   title: 'Delete a note',
   description: 'Deletes one of the signed-in user\'s notes by its id (as shown by notes_list or notes_add).',
-  inputSchema: z.object({ id: z.string().min(1).max(100).describe('The id of the note to delete') }),
+  inputSchema: z.object({
+    // Only the ids the stores issue: anything else names no note, and must not reach a store's own keys.
+    id: z.string().regex(NOTE_ID, 'id must be a note id as notes_add and notes_list show it (a UUID)')
+      .describe('The id of the note to delete'),
+  }),
   scopes: ['notes:write'],
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   async handler({ id }, { caller, notes }) {
