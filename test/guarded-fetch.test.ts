@@ -162,7 +162,7 @@ describe('the outbound guard', () => {
     site.handler = () => {};
     const failure = await guard()(url('/client.json'), { signal: AbortSignal.timeout(200) })
       .then(() => 'fetched', (err: Error) => err.message);
-    expect(failure).to.match(/^docs\.example\.test:\d+: .*(timeout|aborted)/i);
+    expect(failure).to.match(/^docs\.example\.test:\d+: .*(timeout|timed out|aborted)/i);
   });
 
   it('tries the next address of the name when one cannot be connected to', async () => {

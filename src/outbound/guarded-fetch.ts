@@ -114,10 +114,15 @@ export function guardedFetch(options: OutboundGuardOptions = {}): typeof fetch {
     deadline: AbortSignal): Promise<Response> {
     return new Promise((resolvePromise, reject) => {
       let answered = false;
+      // Settled once: Bun 1.3 ends a response synchronously when its request is destroyed, which must not then pass
+      // for a complete answer.
+      let settled = false;
       const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
         signal.removeEventListener('abort', abort);
-        req.destroy();
         reject(answered || err instanceof OutboundFetchError ? err : new ConnectionFailure('connection failed', { cause: err }));
+        req.destroy();
       };
       const req = request({
         host: address,
@@ -134,18 +139,16 @@ export function guardedFetch(options: OutboundGuardOptions = {}): typeof fetch {
         if (length > maxBytes) return fail(new DocumentFailure(`${url.host}: the answer is larger than ${maxBytes} bytes`));
         const chunks: Buffer[] = [];
         let received = 0;
-        let ended = false;
         res.on('data', (chunk: Buffer) => {
           received += chunk.length;
           if (received > maxBytes) fail(new DocumentFailure(`${url.host}: the answer is larger than ${maxBytes} bytes`));
           else chunks.push(chunk);
         });
         res.on('error', fail);
-        res.on('close', () => {
-          if (!ended) fail(new OutboundFetchError(`${url.host}: the connection closed before the answer ended`));
-        });
+        res.on('close', () => fail(new OutboundFetchError(`${url.host}: the connection closed before the answer ended`)));
         res.on('end', () => {
-          ended = true;
+          if (settled) return;
+          settled = true;
           signal.removeEventListener('abort', abort);
           try {
             resolvePromise(toResponse(res, Buffer.concat(chunks)));
