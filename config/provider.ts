@@ -77,7 +77,10 @@ export interface ProviderHooks {
   };
   /** The scope an authorization request was sent with, before the provider's checks rewrote it. */
   sentScope: (ctx: KoaContextWithOIDC) => string[];
-  /** Outbound HTTP (Client ID Metadata Documents); the provider guards it against SSRF. */
+  /**
+   * Outbound HTTP (Client ID Metadata Documents, clients' jwks_uri and sector_identifier_uri), guarded against SSRF
+   * by the hook itself: the provider's own guard needs undici's global dispatcher, which Bun does not have.
+   */
   fetch: typeof fetch;
 }
 

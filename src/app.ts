@@ -44,6 +44,7 @@ import { providerPages } from './oauth/provider-pages.js';
 import { seedRoutes } from './oauth/routes.js';
 import { sentScope } from './oauth/sent-scope.js';
 import { createSignIn } from './oauth/sign-in.js';
+import { guardedFetch } from './outbound/guarded-fetch.js';
 
 export interface AppParts {
   config: Config;
@@ -51,7 +52,10 @@ export interface AppParts {
   keys: Keys;
   log: Logger;
   stores: Stores;
-  /** Outbound HTTP; tests replace it to serve Client ID Metadata Documents without a network. */
+  /**
+   * Outbound HTTP, by default the SSRF guard (src/outbound/guarded-fetch.ts); tests replace it to serve Client ID
+   * Metadata Documents and key sets without a network.
+   */
   outboundFetch?: typeof fetch;
   /** Replaces the /mcp bearer check; only the benchmark does, to measure what the check costs. */
   mcpBearerCheck?: BearerCheck;
@@ -67,7 +71,7 @@ export interface App {
 }
 
 /** The composition root: reading it top to bottom is the path every request takes. */
-export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fetch, mcpBearerCheck }: AppParts): App {
+export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcpBearerCheck }: AppParts): App {
   const metrics = new Metrics();
   const limits = new AbuseLimits(config.limits, stores.limiter, (limit) => metrics.refusals.inc({ limit }));
   const accounts = new AccountService(stores.accounts, createPasswordHasher(), limits, (outcome) => metrics.logins.inc({ outcome }));
@@ -84,7 +88,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch = fe
       loadExistingGrant: loadExistingGrant(clients.firstParty, stores.consents),
       clientMetadataPolicy: clientMetadataPolicy(staticClientIds),
       sentScope,
-      fetch: outboundFetch,
+      fetch: outboundFetch ?? guardedFetch({ onFailure: (origin, reason) => log.warn({ origin }, `outbound fetch failed: ${reason}`) }),
       ...providerPages,
     },
   }));

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The seed flow (test/smoke/seed-flow.mjs) against the server on the other runtimes the README supports, all from
+# The seed flow (test/smoke/seed-flow.mjs), and the SSRF guard's refusals (test/smoke/outbound-guard.mjs: Bun lacks
+# what oidc-provider's own guard needs), against the server on the other runtimes the README supports, all from
 # the npm registry (the packages node and bun): the oldest Node and Bun that package.json's "engines" admits, Node
 # 24 LTS, and the newest Bun; in memory and, when REDIS_URL is set, on Redis too. The driver itself runs on the
 # Node that runs this script. `.ci/run` calls it.
@@ -7,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
 smoke="$repo/test/smoke/seed-flow.mjs"
+guard="$repo/test/smoke/outbound-guard.mjs"
 
 # Exact versions: a new release changes what is tested only when someone bumps it here. The oldest ones are read
 # from "engines", so what it promises is what runs (Bun 1.3.8 and older cannot start oidc-provider: its check
@@ -37,16 +39,18 @@ quietly npm install --prefix "$work/tools" --no-save --no-package-lock --no-audi
 tools="$work/tools/node_modules"
 echo "runtimes: node $("$tools/node-floor/bin/node" --version) and $("$tools/node-lts/bin/node" --version), bun $("$tools/bun-floor/bin/bun.exe" --version) and $("$tools/bun-newest/bin/bun.exe" --version)"
 
-# Each storage this machine offers: memory always, Redis when REDIS_URL names one.
-each_storage() {
+# The seed flow on each storage this machine offers (memory always, Redis when REDIS_URL names one); the guard
+# does not depend on storage, so once.
+smoke_runs() {
   env -u REDIS_URL node "$smoke" "$@"
   if [ -n "${REDIS_URL:-}" ]; then node "$smoke" "$@"; fi
+  env -u REDIS_URL node "$guard" "$@"
 }
 
 # Node starts the server as `npm start` does (tsx), from this tree's node_modules: argon2's binary is N-API, so
 # what npm installed under the CI's Node serves the others as well.
 for node in node-floor node-lts; do
-  each_storage "$tools/$node/bin/node" --import tsx src/server.ts
+  smoke_runs "$tools/$node/bin/node" --import tsx src/server.ts
 done
 
 # Bun as its users start it: `bun install`, then `bun run src/server.ts` (Bun runs the TypeScript itself; tsx is
@@ -62,6 +66,6 @@ for bun in bun-floor bun-newest; do
   (
     cd "$work/$bun"
     quietly "$work/bin/$bun/bun" install
-    each_storage "$work/bin/$bun/bun" run src/server.ts
+    smoke_runs "$work/bin/$bun/bun" run src/server.ts
   )
 done

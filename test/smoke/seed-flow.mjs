@@ -1,67 +1,10 @@
 // Usage: node test/smoke/seed-flow.mjs COMMAND [ARG...]   (run from the tree the command serves)
 //
-// Starts the server with COMMAND (e.g. `bun run src/server.ts`, or another Node's `node --import tsx src/server.ts`)
-// on a free port, walks the seed flow over HTTP as the README's curl walk-through does (register, log in,
-// authorize, the callback page, token, userinfo, refresh), stops it with SIGTERM, and exits non-zero if any step
-// fails. Plain JavaScript on purpose: this driver runs on whatever Node runs CI, whatever runtime it tests.
-// REDIS_URL, when set, is passed on (with a prefix of its own), so the run covers the Redis storage too.
-import { spawn, spawnSync } from 'node:child_process';
+// Starts the server with COMMAND (see harness.mjs), walks the seed flow over HTTP as the README's curl walk-through
+// does (register, log in, authorize, the callback page, token, userinfo, refresh), and stops it with SIGTERM.
+import { check, expectStatus, request, run, startServer, step } from './harness.mjs';
 
-const [command, ...args] = process.argv.slice(2);
-if (!command) {
-  console.error('usage: node test/smoke/seed-flow.mjs COMMAND [ARG...]');
-  process.exit(2);
-}
-const version = spawnSync(command, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
-const label = `${[command.split('/').pop(), version, ...args].join(' ')}${process.env.REDIS_URL ? ', Redis' : ', in memory'}`;
-const START_TIMEOUT_MS = 60_000;
-
-// Only what the server needs: no ISSUER, PORT or NODE_ENV from the caller's environment.
-const env = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', LOG_LEVEL: 'info' };
-if (process.env.REDIS_URL) Object.assign(env, { REDIS_URL: process.env.REDIS_URL, REDIS_PREFIX: `smoke:${process.pid}:${Date.now()}:` });
-
-const server = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-let output = '';
-const exited = new Promise((resolve) => server.on('exit', (code, signal) => resolve(code ?? signal)));
-const issuer = new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`no "listening on" line within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-  server.stdout.setEncoding('utf8').on('data', (chunk) => {
-    output += chunk;
-    const found = /"msg":"listening on [^"]*, issuer (http[^"]+)"/.exec(output);
-    if (found) {
-      clearTimeout(timer);
-      resolve(found[1]);
-    }
-  });
-  server.stderr.setEncoding('utf8').on('data', (chunk) => { output += chunk; });
-  server.on('error', (err) => reject(err));
-  exited.then((code) => reject(new Error(`the server exited (${code}) before listening`)));
-});
-
-let passed = 0;
-let failed = 0;
-/** Each step needs the ones before it, so the first failure ends the walk. */
-class Stop extends Error {}
-async function step(name, run) {
-  try {
-    await run();
-    passed++;
-    console.log(`  ok   ${name}`);
-  } catch (err) {
-    failed++;
-    console.log(`  FAIL ${name}: ${err.message}`);
-    throw new Stop();
-  }
-}
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-/** fetch, bounded: a server that hangs fails its step instead of holding CI until its time limit. */
-const request = (url, init = {}) => fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
-/** Reads the body only when the status is wrong, to show it. */
-async function expectStatus(res, status) {
-  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${(await res.text()).slice(0, 300)}`);
-}
+const server = startServer('seed-flow');
 
 /** A browser's cookies, by name (one host). */
 class Jar extends Map {
@@ -80,9 +23,7 @@ class Jar extends Map {
 }
 const cookies = new Jar();
 
-try {
-  const base = await issuer;
-  console.log(`seed-flow smoke: ${label} at ${base}`);
+await run(server, 'seed-flow smoke', async (base) => {
   const user = { username: `smoke${process.pid}`, password: 'password123' };
   const callback = `${base}/callback`;
   const authorize = `${base}/oauth/authorize?${new URLSearchParams({
@@ -150,20 +91,4 @@ try {
     await expectStatus(res, 200);
     check((await res.json()).access_token, 'no access token');
   });
-  await step('SIGTERM stops the server cleanly (exit code 0)', async () => {
-    server.kill('SIGTERM');
-    const code = await exited;
-    check(code === 0, `exit ${code}`);
-  });
-} catch (err) {
-  if (!(err instanceof Stop)) {
-    failed++;
-    console.log(`  FAIL ${err.message}`);
-  }
-} finally {
-  if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-}
-
-if (failed) console.log(`server output:\n${output}`);
-console.log(`smoke: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+});
