@@ -86,6 +86,16 @@ describe('operations: request ids, logs, health, readiness, metrics', () => {
     expect(text, 'no raw interaction ids as labels').to.not.match(/route="\/interaction\/[A-Za-z0-9_-]{10,}/);
     expect(text).to.match(/^process_resident_memory_bytes \d+/m);
   });
+
+  it('a path a caller makes up never becomes a label value: a word after /interaction/<uid>/ counts as unmatched', async () => {
+    // Lower-case letters only: the shape of the real actions (login, consent...).
+    const letters = (n: number) => [...String(n)].map((digit) => 'abcdefghij'[Number(digit)]).join('');
+    const words = Array.from({ length: 5 }, (_, i) => `madeup${letters(Date.now() + i)}`);
+    for (const word of words) await fetch(`${server.url}/interaction/some-uid/${word}`);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    for (const word of words) expect(text).to.not.include(word);
+    expect(text).to.match(/^http_requests_total\{route="unmatched",method="GET",status="404"\} \d+/m);
+  });
 });
 
 describe('operations: MCP tool calls in the metrics', () => {

@@ -59,7 +59,9 @@ const EXACT_ROUTES = new Set([
 
 const TEMPLATES: [RegExp, string][] = [
   [/^\/interaction\/[^/]+$/, '/interaction/:uid'],
-  [/^\/interaction\/[^/]+\/([a-z]+)$/, '/interaction/:uid/$1'],
+  // Only the actions that exist: any other word there is a caller's choice, and every label value is a series kept
+  // in memory and sent on every scrape.
+  [/^\/interaction\/[^/]+\/(consent|deny|login|register|abort)$/, '/interaction/:uid/$1'],
   [/^\/oauth\/authorize\/[^/]+$/, '/oauth/authorize/:uid'],
   [/^\/oauth\/device\/[^/]+$/, '/oauth/device/:step'],
   [/^\/oauth\/clients\/[^/]+$/, '/oauth/clients/:id'],
