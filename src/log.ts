@@ -17,7 +17,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   return pino({
     level,
     base: undefined,
-    redact: ['req.headers.authorization', 'req.headers.cookie'],
+    // ioredis puts a failed command's arguments on its error: keys that name sessions, codes and tokens, and the
+    // records themselves (password hashes included). The command's name is enough to tell what failed.
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'err.command.args'], remove: true },
     mixin: () => {
       const requestId = requestIds.getStore();
       return requestId ? { requestId } : {};

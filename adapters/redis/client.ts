@@ -1,8 +1,11 @@
 import { Redis } from 'ioredis';
 import { StorageUnavailable } from '../errors.js';
 
-/** Redis replies that mean "not now" rather than "you asked for something wrong". */
-const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY)\b/;
+/**
+ * Redis replies that mean "not now" rather than "you asked for something wrong". OOM too: a Redis at its maxmemory
+ * refuses writes until keys expire or an operator acts, which is an outage of storage, not a bug here.
+ */
+const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY|OOM)\b/;
 /** What ioredis says when it has no usable connection (offline queue off, connection gone, timeout). */
 const NO_CONNECTION = /^(Stream isn't writeable|Connection is closed|Command timed out|connect ETIMEDOUT)/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
