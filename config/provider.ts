@@ -45,13 +45,14 @@ export const ROUTES = {
 
 /** The methods each provider endpoint answers: the provider leaves any other method as a bare 404. */
 export const ROUTE_METHODS: Readonly<Record<string, readonly string[]>> = {
-  [ROUTES.authorization]: ['GET', 'POST'],
+  // GET only at authorization and end_session: oidc-provider 9 serves POST there only with enableHttpPostMethods.
+  [ROUTES.authorization]: ['GET'],
   [ROUTES.token]: ['POST'],
   [ROUTES.userinfo]: ['GET', 'POST'],
   [ROUTES.jwks]: ['GET'],
   [ROUTES.revocation]: ['POST'],
   [ROUTES.introspection]: ['POST'],
-  [ROUTES.end_session]: ['GET', 'POST'],
+  [ROUTES.end_session]: ['GET'],
   [ROUTES.pushed_authorization_request]: ['POST'],
   [ROUTES.registration]: ['POST'],
   [ROUTES.device_authorization]: ['POST'],

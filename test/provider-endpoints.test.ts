@@ -48,6 +48,16 @@ describe('provider endpoints under /oauth/', () => {
     }
   });
 
+  for (const path of ['/oauth/authorize', '/oauth/logout']) {
+    it(`POST ${path} → 405 with Allow: GET, not a 404 (the provider serves it by GET only)`, async () => {
+      const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=client1' });
+      const text = await res.text();
+      expect(res.status, text).to.equal(405);
+      expect(res.headers.get('allow')).to.equal('GET');
+      expect(JSON.parse(text)).to.have.all.keys('error', 'error_description');
+    });
+  }
+
   describe('revocation', () => {
     it('client1 revokes its access token; userinfo then refuses it', async () => {
       const { tokens } = await tokensFor(server.url);
