@@ -37,6 +37,8 @@ export interface Config {
     clientRegistrationsPerIp: number;
     tokenErrorsPerClientAndIp: number;
   };
+  /** Seconds a self-registered (DCR) client is kept without use. */
+  clientIdleTtlSeconds: number;
   /** The bearer token /metrics requires; unset: /metrics answers loopback and private addresses only. */
   metricsToken: string | undefined;
   /** Who may call /mcp besides the issuer's own origin and host (DNS-rebinding protection). */
@@ -123,6 +125,8 @@ const schema = z.object({
   LIMIT_REGISTRATIONS_PER_IP: limit(20),
   LIMIT_CLIENT_REGISTRATIONS_PER_IP: limit(30),
   LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: limit(30),
+  CLIENT_IDLE_TTL_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
+    .min(1, 'must be from 1 to 3650').max(3650, 'must be from 1 to 3650').default(30),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 characters of letters, digits, "_", ":", "." or "-"')
     .default('mcp-oauth:'),
   // A bearer token's characters (RFC 6750 b64token), so a scraper can send it as it is.
@@ -216,6 +220,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       clientRegistrationsPerIp: env.LIMIT_CLIENT_REGISTRATIONS_PER_IP,
       tokenErrorsPerClientAndIp: env.LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP,
     },
+    clientIdleTtlSeconds: env.CLIENT_IDLE_TTL_DAYS * 24 * 60 * 60,
     metricsToken: env.METRICS_TOKEN,
     mcp: { allowedOrigins: env.MCP_ALLOWED_ORIGINS, allowedHosts: env.MCP_ALLOWED_HOSTS },
     // Generated keys are a development default only where nothing keeps them: with Redis they are shared and kept.

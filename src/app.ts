@@ -7,6 +7,7 @@ import { staticClients } from '../config/clients.js';
 import type { Config } from '../config/env.js';
 import type { Keys } from '../config/keys.js';
 import { providerConfiguration, REFRESH_REUSE_GRACE_SECONDS, ROUTE_METHODS, ROUTES } from '../config/provider.js';
+import { withClientIdleExpiry } from '../adapters/client-idle-expiry.js';
 import { withInvalidation } from '../adapters/invalidating.js';
 import { withRefreshGrace } from '../adapters/refresh-grace.js';
 import { AbuseLimits } from './accounts/abuse-limits.js';
@@ -82,7 +83,10 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcp
     issuer,
     clients,
     keys,
-    adapter: withInvalidation(withRefreshGrace(stores.oidc.factory, REFRESH_REUSE_GRACE_SECONDS), stores.invalidations),
+    adapter: withInvalidation(
+      withRefreshGrace(withClientIdleExpiry(stores.oidc.factory, config.clientIdleTtlSeconds), REFRESH_REUSE_GRACE_SECONDS),
+      stores.invalidations,
+    ),
     hooks: {
       findAccount: findAccount(accounts),
       loadExistingGrant: loadExistingGrant(clients.firstParty, stores.consents),

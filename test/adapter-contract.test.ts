@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider';
+import { withClientIdleExpiry } from '../adapters/client-idle-expiry.js';
 import { StorageUnavailable } from '../adapters/errors.js';
 import { EXPIRY_SLACK_MS, retentionMs } from '../adapters/expiry.js';
+import { ForwardingAdapter } from '../adapters/forwarding.js';
 import { MemoryAccountStore } from '../adapters/memory/accounts.js';
 import { memoryOidcStorage } from '../adapters/memory/oidc-adapter.js';
 import { RedisAccountStore } from '../adapters/redis/accounts.js';
@@ -95,6 +97,31 @@ function tokenPayload(extra: Partial<AdapterPayload> = {}): AdapterPayload {
     ...extra,
   };
 }
+
+/** A factory whose adapters count the writes they pass on, to see which calls write. */
+function countingWrites(factory: AdapterFactory): { factory: AdapterFactory; writes: string[] } {
+  const writes: string[] = [];
+  class Counting extends ForwardingAdapter {
+    constructor(private readonly name: string) {
+      super(factory(name));
+    }
+
+    override upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+      writes.push(`${this.name}:${id}`);
+      return this.inner.upsert(id, payload, expiresIn);
+    }
+  }
+  return { factory: (name) => new Counting(name), writes };
+}
+
+/** Client metadata as the provider stores a self-registered client. */
+const clientMetadata = (clientId: string): AdapterPayload => ({
+  client_id: clientId,
+  client_id_issued_at: 1_700_000_000,
+  client_name: 'A host',
+  redirect_uris: ['http://127.0.0.1/callback'],
+  token_endpoint_auth_method: 'none',
+});
 
 /** The oidc-provider adapter contract, declared once and run against each backing. */
 function contract(name: string, makeStorage: () => OidcBacking) {
@@ -350,6 +377,73 @@ function contract(name: string, makeStorage: () => OidcBacking) {
         await adapter('AccessToken').revokeByGrantId(rid());
         await adapter('AccessToken').revokeByGrantId(grantId);
         if (backing.redis) expect(await backing.redis.exists(backing.redis.grant(grantId))).to.equal(0);
+      });
+    });
+
+    describe('clients that go unused expire (withClientIdleExpiry)', () => {
+      const TTL = 2;
+      let backing: OidcBacking;
+      let expiring: AdapterFactory;
+      /** When the clients below were registered. */
+      let stored = 0;
+      const used = { client: `c-${rid()}`, token: rid() };
+      const unused = { client: `c-${rid()}`, token: rid() };
+
+      // The provider's registration: the client without a lifetime, then its token, which names it.
+      const register = async (factory: AdapterFactory, ids: { client: string; token: string }) => {
+        await factory('Client').upsert(ids.client, clientMetadata(ids.client));
+        await factory('RegistrationAccessToken').upsert(ids.token, { jti: ids.token, kind: 'RegistrationAccessToken', clientId: ids.client, iat: epochSeconds() });
+      };
+
+      // One registration and one wait for the tests that need time to pass.
+      before(async () => {
+        backing = makeStorage();
+        expiring = withClientIdleExpiry(backing.storage.factory, TTL);
+        stored = Date.now();
+        await Promise.all([register(expiring, used), register(expiring, unused)]);
+      });
+      after(() => backing?.close());
+
+      it('a client and its registration access token are stored for the idle lifetime; find gives the metadata as stored', async () => {
+        expect(await expiring('Client').find(used.client)).to.deep.equal(clientMetadata(used.client));
+        expect(await expiring('RegistrationAccessToken').find(used.token)).to.include({ clientId: used.client });
+        if (backing.redis) {
+          const r = backing.redis;
+          const kept = TTL * 1000 + EXPIRY_SLACK_MS;
+          const client = await r.pttl(r.record('Client', unused.client));
+          const token = await r.pttl(r.record('RegistrationAccessToken', unused.token));
+          expect(client).to.be.within(kept - 1000, kept);
+          expect(token).to.be.within(kept - 1000, kept);
+          expect(token, 'the token expires no later than its client').to.be.at.most(client);
+        }
+      });
+
+      it('a use past the extension interval extends the client and its token; an unused one is gone with its token', async () => {
+        await sleepUntil(stored + 1100);
+        expect(await expiring('Client').find(used.client)).to.deep.equal(clientMetadata(used.client));
+        await sleepUntil(stored + retentionMs(TTL)! + 200);
+        expect(await expiring('Client').find(used.client)).to.deep.equal(clientMetadata(used.client));
+        expect(await expiring('RegistrationAccessToken').find(used.token)).to.include({ clientId: used.client });
+        expect(await expiring('Client').find(unused.client)).to.equal(undefined);
+        expect(await expiring('RegistrationAccessToken').find(unused.token)).to.equal(undefined);
+        if (backing.redis) {
+          expect(await backing.redis.exists(backing.redis.record('Client', unused.client),
+            backing.redis.record('RegistrationAccessToken', unused.token))).to.equal(0);
+        }
+      });
+
+      it('uses within the extension interval write nothing; other models and unknown clients are untouched', async () => {
+        const counting = countingWrites(backing.storage.factory);
+        const factory = withClientIdleExpiry(counting.factory, 30 * 24 * 60 * 60);
+        const ids = { client: `c-${rid()}`, token: rid() };
+        await register(factory, ids);
+        counting.writes.length = 0;
+        for (let i = 0; i < 3; i++) expect(await factory('Client').find(ids.client)).to.deep.equal(clientMetadata(ids.client));
+        expect(await factory('Client').find(`c-${rid()}`)).to.equal(undefined);
+        expect(counting.writes).to.deep.equal([]);
+        const token = rid();
+        await factory('AccessToken').upsert(token, tokenPayload(), 60);
+        if (backing.redis) expect(await backing.redis.pttl(backing.redis.record('AccessToken', token))).to.be.at.most(60_000 + EXPIRY_SLACK_MS);
       });
     });
 
