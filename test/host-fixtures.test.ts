@@ -8,7 +8,7 @@ import { authorize, hostRedirect, interactionPage, introspect, RESOURCE_SERVER_E
 
 /**
  * The popular MCP hosts, each as it registers (its exact Dynamic Client Registration body or Client ID Metadata
- * Document, from /work/research-hosts.md: the hosts' source, or captures of their traffic) and as it asks for
+ * Document, from docs/mcp-hosts-research.md: the hosts' source, or captures of their traffic) and as it asks for
  * access: its redirect URI (often on another loopback port than the one registered), the scope it builds, whether
  * it sends `resource` at all, and how it refreshes. Every one must end with a token /mcp accepts, refreshed.
  */
