@@ -55,6 +55,15 @@ export function servesDirectly(request: McpRequest, route: InboundModernRoute | 
   return typeof name === 'string' && PLAIN_NAME.test(name) && headers['mcp-name'] === name;
 }
 
+export interface ModernEra {
+  serve: ModernPostHandler;
+  /**
+   * Ends what outlives a request: open `subscriptions/listen` streams get their final result and end, so a
+   * shutdown need not wait out its grace for hosts that listen (their tools never change here).
+   */
+  close(): Promise<void>;
+}
+
 /**
  * MCP revision 2026-07-28 (stateless: every request carries its version and client capabilities in `_meta`), served
  * by the SDK's own HTTP entry, `createMcpHandler`, in strict modern mode: it owns the protocol — `server/discover`,
@@ -72,15 +81,6 @@ export function servesDirectly(request: McpRequest, route: InboundModernRoute | 
  * when its exchange closes it, and the entry refuses a server still serving another request, so no two requests
  * ever share one at once. Both lanes take their servers from the same pool.
  */
-export interface ModernEra {
-  serve: ModernPostHandler;
-  /**
-   * Ends what outlives a request: open `subscriptions/listen` streams get their final result and end, so a
-   * shutdown need not wait out its grace for hosts that listen (their tools never change here).
-   */
-  close(): Promise<void>;
-}
-
 export function modernHttp(createServer: McpServerFactory, log: Logger, { directLane }: { directLane: boolean }): ModernEra {
   const idle: McpServer[] = [];
   const take = () => {

@@ -31,7 +31,7 @@ export function mcpRoutes(endpoint: McpEndpoint, issuer: string): Router {
 
   router.all(
     MCP_PATH,
-    // GET and DELETE are allowed cross-origin so that a browser host reads our 405, not a CORS failure.
+    // GET and DELETE are allowed cross-origin so that a browser host reads our 401 or 405, not a CORS failure.
     cors({
       paths: [MCP_PATH],
       methods: ['GET', 'POST', 'DELETE'],
