@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import { freePort } from '../helpers/redis.js';
 import { registerUser } from '../helpers/seed.js';
 import { useTestServer } from '../helpers/server.js';
-import { approve, expectWhoami, MemoryOAuthProvider, MODERN_REVISION, recordWire, spokenRevision } from './helpers.js';
+import { approve, expectWhoami, MemoryOAuthProvider, recordWire, spokenRevision } from './helpers.js';
+import { MODERN_VERSION } from '../helpers/mcp.js';
 
 /**
  * The Vercel AI SDK's MCP client (@ai-sdk/mcp), as the real npm package, with its own OAuth: the app gives it an
@@ -49,9 +50,9 @@ describe('@ai-sdk/mcp (npm): its OAuth provider through DCR, sign-in, consent an
         expectWhoami(await mcp.callTool({ name: 'whoami', arguments: {} }), user, app.info!.client_id);
         const negotiated = mcp.initializeResult.protocolVersion;
         // It probes with server/discover first, so against this server it speaks the current revision.
-        expect(negotiated).to.equal(MODERN_REVISION);
+        expect(negotiated).to.equal(MODERN_VERSION);
         expect(spokenRevision(wire)).to.equal(negotiated);
-        const probes = wire.mcp().filter((e) => e.bearer && e.version === '2026-07-28');
+        const probes = wire.mcp().filter((e) => e.bearer && e.version === MODERN_VERSION);
         console.log(`      @ai-sdk/mcp negotiated ${negotiated}; its 2026-07-28 requests were answered: ${probes.map((e) => e.status).join(', ') || 'none sent'}`);
       } finally {
         await mcp.close();

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { expect } from 'chai';
 import { Browser } from '../helpers/browser.js';
+import { MODERN_VERSION } from '../helpers/mcp.js';
 import type { TestServer } from '../helpers/server.js';
 import { signInAndAllow } from '../helpers/third-party.js';
 
@@ -16,8 +17,7 @@ import { signInAndAllow } from '../helpers/third-party.js';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The revisions /mcp serves: 2026-07-28 (server/discover, no initialize) and the 2025 ones the SDK lists. */
-export const MODERN_REVISION = '2026-07-28';
-export const SERVER_REVISIONS: readonly string[] = [...SUPPORTED_PROTOCOL_VERSIONS, MODERN_REVISION];
+export const SERVER_REVISIONS: readonly string[] = [...SUPPORTED_PROTOCOL_VERSIONS, MODERN_VERSION];
 
 /** One request the server answered, as far as its headers tell (the body is the app's to read). */
 export interface WireEntry {

@@ -8,7 +8,8 @@ import { expect } from 'chai';
 import { freePort } from '../helpers/redis.js';
 import { registerUser } from '../helpers/seed.js';
 import { useTestServer } from '../helpers/server.js';
-import { approve, expectWhoami, openedUrl, RECORD_URL, MODERN_REVISION, recordWire, SERVER_REVISIONS, spokenRevision } from './helpers.js';
+import { approve, expectWhoami, openedUrl, RECORD_URL, recordWire, SERVER_REVISIONS, spokenRevision } from './helpers.js';
+import { MODERN_VERSION } from '../helpers/mcp.js';
 
 /**
  * mcp-remote, the stdio proxy desktop hosts use for remote servers, as the real npm package: it finds our
@@ -77,17 +78,17 @@ describe('mcp-remote (npm) from a stdio host: DCR, browser sign-in and consent, 
   it('the default (--protocol legacy): initialize, tools/list, tools/call whoami as the user who allowed it', async () => {
     const { wire, local, spoken } = await journey([]);
     console.log(`      mcp-remote: the host negotiated ${local}; mcp-remote spoke ${spoken} to /mcp`);
-    expect(wire.mcp().filter((e) => e.version === '2026-07-28'), `legacy mode probes nothing:\n${wire}`).to.be.empty;
+    expect(wire.mcp().filter((e) => e.version === MODERN_VERSION), `legacy mode probes nothing:\n${wire}`).to.be.empty;
     // One registration: the client id the browser was sent with is the one whoami reports (checked above).
     expect(wire.entries.filter((e) => e.method === 'POST' && e.path === '/oauth/clients')).to.have.length(1);
   });
 
   it('--protocol auto: probes with server/discover and speaks 2026-07-28 to /mcp, every request answered 200', async () => {
     const { wire, local, spoken } = await journey(['--protocol', 'auto']);
-    const probes = wire.mcp().filter((e) => e.bearer && e.version === MODERN_REVISION);
+    const probes = wire.mcp().filter((e) => e.bearer && e.version === MODERN_VERSION);
     console.log(`      mcp-remote --protocol auto: the host negotiated ${local}; mcp-remote spoke ${spoken} to /mcp; `
       + `2026-07-28 requests: ${probes.map((e) => e.status).join(', ') || 'none'}`);
-    expect(spoken, `--protocol auto speaks 2026-07-28 to a server that serves it:\n${wire}`).to.equal(MODERN_REVISION);
+    expect(spoken, `--protocol auto speaks 2026-07-28 to a server that serves it:\n${wire}`).to.equal(MODERN_VERSION);
     expect(probes, `${wire}`).to.not.be.empty;
     expect(probes.filter((e) => e.status !== 200), `${wire}`).to.be.empty;
   });
