@@ -17,6 +17,7 @@ export interface Config {
   /**
    * How many reverse proxies in front of the server append to X-Forwarded-For; 0: none, and X-Forwarded-For
    * is ignored. The client IP is the entry the outermost of them appended, never one the client sent itself.
+   * An incoming X-Request-Id is kept only when this is set (src/ops/request-id.ts).
    */
   trustProxy: number;
   logLevel: string;

@@ -28,6 +28,7 @@ import { opsRoutes } from './ops/health.js';
 import { Metrics } from './ops/metrics.js';
 import { metricsAccess } from './ops/metrics-access.js';
 import { observe, requestObserver } from './ops/observe.js';
+import { requestIds } from './ops/request-id.js';
 import type { BearerCheck } from './mcp/bearer.js';
 import { mcpEdge } from './mcp/edge.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
@@ -112,7 +113,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcp
   koa.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') log.error({ err }, 'error after the response started');
   });
-  const observer = requestObserver(log, metrics);
+  const observer = requestObserver(log, metrics, requestIds(config.trustProxy > 0));
   koa.use(observe(observer));
   koa.use(handleErrors(log, ROUTE_METHODS));
   koa.use(securityHeaders(issuer));

@@ -18,6 +18,8 @@ async function serverWithLog(env: Record<string, string> = {}) {
   return { running, url: running.issuer, lines };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 /** The value of a metric without labels in Prometheus' text format. */
 async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -31,13 +33,22 @@ describe('operations: request ids, logs, health, readiness, metrics', () => {
   });
   after(() => server.running.close());
 
-  it('gives every response an X-Request-Id, keeping a plain incoming one and replacing anything else', async () => {
+  it('gives every response an X-Request-Id of its own: without TRUST_PROXY an incoming one is never kept', async () => {
     const fresh = await fetch(`${server.url}/healthz`);
-    expect(fresh.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
-    const kept = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'lb-1234.abc' } });
-    expect(kept.headers.get('x-request-id')).to.equal('lb-1234.abc');
-    const replaced = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'x'.repeat(200) } });
-    expect(replaced.headers.get('x-request-id')).to.have.length(36);
+    expect(fresh.headers.get('x-request-id')).to.match(UUID);
+    const sent = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'lb-1234.abc' } });
+    expect(sent.headers.get('x-request-id')).to.match(UUID);
+    expect(server.lines.join(''), 'the caller\'s id in the log').to.not.include('lb-1234.abc');
+  });
+
+  it('nor on /mcp answered at its edge (a known token, no Origin)', async () => {
+    const { token } = await mcpToken(server.url);
+    for (let call = 0; call < 3; call++) {
+      const res = await mcpPost(server.url, token, toolCall('whoami'), { 'x-request-id': `forged-${call}` });
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('x-request-id')).to.match(UUID);
+    }
+    expect(server.lines.join('')).to.not.include('forged-');
   });
 
   it('logs one JSON line per request with its id and route template, and never a secret', async () => {
@@ -95,6 +106,54 @@ describe('operations: request ids, logs, health, readiness, metrics', () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     for (const word of words) expect(text).to.not.include(word);
     expect(text).to.match(/^http_requests_total\{route="unmatched",method="GET",status="404"\} \d+/m);
+  });
+});
+
+describe('operations: X-Request-Id behind a proxy (TRUST_PROXY)', () => {
+  let server: Awaited<ReturnType<typeof serverWithLog>>;
+  before(async () => {
+    server = await serverWithLog({ TRUST_PROXY: 'true' });
+  });
+  after(() => server.running.close());
+
+  /** The ids the 'request' log lines carry. */
+  const loggedIds = () => server.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request').map((l) => l.requestId);
+
+  const wellFormed = ['lb-1234.abc', 'a', 'f47ac10b-58cc-4372-a567-0e02b2c3d479', 'req_01:02', 'x'.repeat(128)];
+  const malformed = ['x'.repeat(129), 'two words', 'id"injected', 'a/b', 'a=b', 'id,other', 'caf\u00e9', '\t'];
+
+  /** Each request's answer and log line name the same id: the one sent when `kept`, else a new one of ours. */
+  async function expectIds(send: (incoming: string) => Promise<Response>, kept: string[], replaced: string[]) {
+    for (const incoming of kept) {
+      const res = await send(incoming);
+      expect(res.headers.get('x-request-id'), incoming).to.equal(incoming);
+      expect(loggedIds(), incoming).to.include(incoming);
+    }
+    for (const incoming of replaced) {
+      const res = await send(incoming);
+      const id = res.headers.get('x-request-id');
+      expect(id, JSON.stringify(incoming)).to.match(UUID);
+      expect(loggedIds()).to.include(id);
+      expect(loggedIds(), JSON.stringify(incoming)).to.not.include(incoming);
+    }
+  }
+
+  it('keeps a well-formed incoming id (1 to 128 of A-Z a-z 0-9 . _ : -) in the answer and the log; replaces any other', async () => {
+    await expectIds((id) => fetch(`${server.url}/healthz`, { headers: { 'x-request-id': id } }), wellFormed, malformed);
+    const absent = await fetch(`${server.url}/healthz`);
+    expect(absent.headers.get('x-request-id')).to.match(UUID);
+  });
+
+  it('the same on /mcp answered at its edge (a known token, no Origin)', async () => {
+    const { token } = await mcpToken(server.url);
+    // The first call makes the token known, so that the ones after it are served at the edge.
+    expect((await mcpPost(server.url, token, toolCall('whoami'))).status).to.equal(200);
+    const send = async (id: string) => {
+      const res = await mcpPost(server.url, token, toolCall('whoami'), { 'x-request-id': id });
+      expect(res.status).to.equal(200);
+      return res;
+    };
+    await expectIds(send, wellFormed.slice(0, 2), malformed.slice(0, 3));
   });
 });
 
@@ -206,12 +265,11 @@ describe('operations on Redis', () => {
       await client.set(`${prefix}Client:{corrupt-client}`, 'not a hash');
       const res = await fetch(`${server.url}/oauth/authorize?${new URLSearchParams({
         client_id: 'corrupt-client', response_type: 'code', redirect_uri: `${server.url}/callback`, scope: 'openid',
-      })}`, { headers: { 'x-request-id': 'provider-error-1' } });
+      })}`);
       expect(res.status).to.equal(500);
-      expect(res.headers.get('x-request-id')).to.equal('provider-error-1');
       const [error, ...more] = logged('provider error');
       expect(more).to.be.empty;
-      expect(error.requestId).to.equal('provider-error-1');
+      expect(error.requestId).to.equal(res.headers.get('x-request-id'));
     });
 
     it("logs a tool's failure inside the shared MCP server with the id of the HTTP request that called it", async () => {

@@ -1,20 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { serving, type Logger } from '../log.js';
 import { routeOf, type Metrics } from './metrics.js';
 
-/** An incoming X-Request-Id is kept (a proxy's id ties its logs to ours) only when it is short and plain. */
-const PLAIN_ID = /^[\w.:-]{1,128}$/;
-
 /** What is recorded of every request: its id, then once answered one log line and its metrics. */
 export interface RequestObserver {
-  /** The request's id: the incoming X-Request-Id ('' when absent) if plain, else a new one. */
+  /** The request's id, from its incoming X-Request-Id ('' when absent): see requestIds. */
   idOf(incoming: string): string;
   /** Logs and counts a request answered `seconds` after it began. */
   answered(method: string, path: string, status: number, seconds: number): void;
 }
 
-export function requestObserver(log: Logger, metrics: Metrics): RequestObserver {
+export function requestObserver(log: Logger, metrics: Metrics, idOf: RequestObserver['idOf']): RequestObserver {
   // prom-client resolves a label set on every call: keep the resolved children, one per route/method/status.
   const counters = new Map<string, ReturnType<typeof metrics.requests.labels>>();
   const timers = new Map<string, ReturnType<typeof metrics.latency.labels>>();
@@ -31,7 +27,7 @@ export function requestObserver(log: Logger, metrics: Metrics): RequestObserver 
     return child;
   };
   return {
-    idOf: (incoming) => (PLAIN_ID.test(incoming) ? incoming : randomUUID()),
+    idOf,
     answered(method, path, status, seconds) {
       const route = routeOf(path);
       counter(route, method, String(status)).inc();
