@@ -35,6 +35,7 @@ import { mcpEndpoint } from './mcp/endpoint.js';
 import { mcpRoutes } from './mcp/routes.js';
 import { limitClientErrors } from './oauth/client-error-limit.js';
 import { limitClientRegistrations } from './oauth/client-registration-limit.js';
+import { limitDeviceCodeGuesses } from './oauth/device-code-limit.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { advertiseResourceScopes } from './oauth/discovery-scopes.js';
 import { findAccount } from './oauth/find-account.js';
@@ -103,6 +104,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcp
   advertiseResourceScopes(provider);
   const clientErrorLimit = limitClientErrors(provider, limits);
   limitClientRegistrations(provider, limits);
+  limitDeviceCodeGuesses(provider, limits);
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
   provider.on('grant.success', (ctx) => metrics.tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type) }));
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { expectOAuthError } from './helpers/assertions.js';
+import { expectHtmlPage, expectOAuthError } from './helpers/assertions.js';
 import { Browser } from './helpers/browser.js';
 import { Redis } from 'ioredis';
 import { StorageUnavailable } from '../adapters/errors.js';
@@ -274,6 +274,102 @@ describe('failed client requests at the token, introspection and revocation endp
     const ip = address();
     for (let i = 0; i < 5; i++) {
       await expectOAuthError(await token({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'nobody', client_secret: 'guess' }, ip), 401, 'invalid_client');
+    }
+  });
+});
+
+describe('wrong user codes on the device page (RFC 8628 §5.1)', () => {
+  const server = useTestServer({ LIMIT_DEVICE_CODE_FAILURES_PER_IP: '3', TRUST_PROXY: 'true' });
+  let from = 0;
+  const address = () => ({ 'x-forwarded-for': `192.0.2.${++from}` });
+  const WRONG = 'BCDF-GHJK';
+
+  const userCode = async () => {
+    const res = await fetch(`${server.url}/oauth/device/auth`, form({ client_id: 'mcp-cli' }));
+    expect(res.status).to.equal(200);
+    return (await res.json()).user_code as string;
+  };
+
+  /** A browser at the address `ip`: enter(code) opens the code page and submits the code. */
+  function codePage(ip: Record<string, string>) {
+    const browser = new Browser(server.url);
+    return async (code: string) => {
+      const page = await (await browser.fetch('/oauth/device', { headers: ip })).text();
+      return (await browser.submit(page, '/oauth/device', { user_code: code }, ip)).res;
+    };
+  }
+
+  const expectNotFound = async (res: Response) => expect(await expectHtmlPage(res, 400)).to.include('That code is not right');
+  const expectConfirm = async (res: Response) => expect(await expectHtmlPage(res, 200)).to.include('op.deviceConfirmForm');
+
+  async function expectRefused(res: Response) {
+    const html = await expectHtmlPage(res, 429);
+    expect(html).to.include('Error code: <code>too_many_requests</code>');
+    expect(Number(res.headers.get('retry-after'))).to.be.within(1, 900);
+    expect(html).to.include('too many wrong codes from this address; try again in');
+    expect(html, 'no form until the wait is over').to.not.include('name="user_code"');
+  }
+
+  it('wrong codes up to the limit get the "not right" page; then 429 with Retry-After, the right code included', async () => {
+    const code = await userCode();
+    const enter = codePage(address());
+    for (let i = 0; i < 3; i++) await expectNotFound(await enter(WRONG));
+    await expectRefused(await enter(code));
+    await expectRefused(await enter(WRONG));
+  });
+
+  it('counts per address: another one still enters the right code', async () => {
+    const code = await userCode();
+    const enter = codePage(address());
+    for (let i = 0; i < 3; i++) await expectNotFound(await enter(WRONG));
+    await expectConfirm(await codePage(address())(code));
+  });
+
+  it('takes the address the proxy appended to X-Forwarded-For, not one the client wrote in front of it', async () => {
+    const proxy = address()['x-forwarded-for'];
+    for (let i = 0; i < 3; i++) {
+      await expectNotFound(await codePage({ 'x-forwarded-for': `198.18.0.${i}, ${proxy}` })(WRONG));
+    }
+    await expectRefused(await codePage({ 'x-forwarded-for': `198.18.0.99, ${proxy}` })(await userCode()));
+  });
+
+  it('a code that exists is given back: entering it any number of times uses none of the wrong tries', async () => {
+    const code = await userCode();
+    const enter = codePage(address());
+    for (let i = 0; i < 5; i++) await expectConfirm(await enter(code));
+    for (let i = 0; i < 3; i++) await expectNotFound(await enter(WRONG));
+    await expectRefused(await enter(code));
+  });
+
+  it('counts a burst of concurrent guesses as they start: no more than the limit are looked up', async () => {
+    const ip = address();
+    const pages = Array.from({ length: 8 }, () => codePage(ip));
+    const answers = await Promise.all(pages.map((enter) => enter(WRONG)));
+    expect(answers.map((res) => res.status).sort()).to.deep.equal([...Array(3).fill(400), ...Array(5).fill(429)]);
+  });
+
+  it('reports each refusal in /metrics as device_code', async () => {
+    const refusals = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return Number(/^abuse_limit_refusals_total\{limit="device_code"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await refusals();
+    const enter = codePage(address());
+    for (let i = 0; i < 3; i++) await enter(WRONG);
+    await expectRefused(await enter(WRONG));
+    expect(await refusals()).to.equal(before + 1);
+  });
+});
+
+describe('wrong user codes with the limit off (LIMIT_DEVICE_CODE_FAILURES_PER_IP=0)', () => {
+  const server = useTestServer({ LIMIT_DEVICE_CODE_FAILURES_PER_IP: '0' });
+
+  it('are never refused', async () => {
+    const browser = new Browser(server.url);
+    let page = await (await browser.fetch('/oauth/device')).text();
+    for (let i = 0; i < 25; i++) {
+      const { res } = await browser.submit(page, '/oauth/device', { user_code: 'BCDF-GHJK' });
+      page = await expectHtmlPage(res, 400);
     }
   });
 });

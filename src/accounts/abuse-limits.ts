@@ -6,6 +6,7 @@ import { networkKey } from './network.js';
 const LOGIN_WINDOW_SECONDS = 15 * 60;
 const REGISTRATION_WINDOW_SECONDS = 60 * 60;
 const CLIENT_FAILURE_WINDOW_SECONDS = 15 * 60;
+const DEVICE_CODE_WINDOW_SECONDS = 15 * 60;
 
 const tooMany = (what: string, seconds: number) =>
   new Problem(429, 'too_many_requests', `too many ${what}; try again in ${seconds} seconds`, seconds);
@@ -16,8 +17,10 @@ const tooMany = (what: string, seconds: number) =>
  * password is even checked, and a correct password resets neither count. Registrations and client
  * registrations count per IP. Failed client requests (a wrong client secret, a guessed code or refresh token)
  * count per client and address; while over the limit that address is refused for that client before the client
- * is authenticated. The client IP comes from X-Forwarded-For only when TRUST_PROXY is set (Koa's ctx.ip); an
- * IPv6 address counts as its /64 (networkKey). Each refusal is reported to `onRefused`, for the metrics.
+ * is authenticated. Wrong user codes on the device page count per IP (RFC 8628 §5.1); while over the limit that
+ * address is refused before its code is looked up. The client IP comes from X-Forwarded-For only when TRUST_PROXY
+ * is set (Koa's ctx.ip); an IPv6 address counts as its /64 (networkKey). Each refusal is reported to `onRefused`,
+ * for the metrics.
  *
  * Every attempt is counted as it starts, atomically, and given back when it turns out to have succeeded: a
  * check made before counting would let a burst of concurrent guesses all through. So an attempt in flight
@@ -29,6 +32,7 @@ export class AbuseLimits {
   private readonly registrationsPerIp?: Limiter;
   private readonly clientRegistrationsPerIp?: Limiter;
   private readonly failuresPerClientAndIp?: Limiter;
+  private readonly deviceCodeFailuresPerIp?: Limiter;
 
   constructor(limits: Config['limits'], limiter: LimiterFactory, private readonly onRefused: (limit: LimitName) => void = () => {}) {
     const make = (name: string, attempts: number, window: number) => (attempts > 0 ? limiter(name, attempts, window) : undefined);
@@ -37,6 +41,7 @@ export class AbuseLimits {
     this.registrationsPerIp = make('register-ip', limits.registrationsPerIp, REGISTRATION_WINDOW_SECONDS);
     this.clientRegistrationsPerIp = make('client-ip', limits.clientRegistrationsPerIp, REGISTRATION_WINDOW_SECONDS);
     this.failuresPerClientAndIp = make('client-failures', limits.tokenErrorsPerClientAndIp, CLIENT_FAILURE_WINDOW_SECONDS);
+    this.deviceCodeFailuresPerIp = make('device-code-ip', limits.deviceCodeFailuresPerIp, DEVICE_CODE_WINDOW_SECONDS);
   }
 
   /**
@@ -58,25 +63,41 @@ export class AbuseLimits {
   }
 
   /** Counts a client registration from this address: 0 when it may go on, else the seconds to wait (not counted). */
-  async clientRegistration(ip: string): Promise<number> {
-    const wait = (await this.clientRegistrationsPerIp?.take(networkKey(ip))) ?? 0;
-    if (wait) this.onRefused('client_registration');
-    return wait;
+  clientRegistration(ip: string): Promise<number> {
+    return this.count(this.clientRegistrationsPerIp, networkKey(ip), 'client_registration');
   }
 
   /**
    * Counts a request that authenticates as this client from this address: 0 when it may go on, else the
    * seconds to wait (the request is then refused, and not counted). See clientRequestPassed.
    */
-  async clientRequest(clientId: string, ip: string): Promise<number> {
-    const wait = (await this.failuresPerClientAndIp?.take(clientAndNetwork(clientId, ip))) ?? 0;
-    if (wait) this.onRefused('client_errors');
-    return wait;
+  clientRequest(clientId: string, ip: string): Promise<number> {
+    return this.count(this.failuresPerClientAndIp, clientAndNetwork(clientId, ip), 'client_errors');
   }
 
   /** Uncounts a request counted by clientRequest that did not end in a failure that counts. */
   async clientRequestPassed(clientId: string, ip: string): Promise<void> {
     await this.failuresPerClientAndIp?.giveBack(clientAndNetwork(clientId, ip));
+  }
+
+  /**
+   * Counts a user code entered on the device page from this address: 0 when it may be looked up, else the seconds
+   * to wait (the entry is then refused, and not counted). See deviceCodeFound.
+   */
+  deviceCodeEntry(ip: string): Promise<number> {
+    return this.count(this.deviceCodeFailuresPerIp, networkKey(ip), 'device_code');
+  }
+
+  /** Uncounts an entry counted by deviceCodeEntry whose code exists: a code typed right is no guess. */
+  async deviceCodeFound(ip: string): Promise<void> {
+    await this.deviceCodeFailuresPerIp?.giveBack(networkKey(ip));
+  }
+
+  /** Counts one attempt against `key`: 0 when it may go on, else the seconds to wait (reported, and not counted). */
+  private async count(limiter: Limiter | undefined, key: string, limit: LimitName): Promise<number> {
+    const wait = (await limiter?.take(key)) ?? 0;
+    if (wait) this.onRefused(limit);
+    return wait;
   }
 
   /**
@@ -87,11 +108,8 @@ export class AbuseLimits {
     const taken: Counted = [];
     try {
       for (const [limiter, key] of counted) {
-        const wait = (await limiter?.take(key)) ?? 0;
-        if (wait) {
-          this.onRefused(limit);
-          throw tooMany(what, wait);
-        }
+        const wait = await this.count(limiter, key, limit);
+        if (wait) throw tooMany(what, wait);
         taken.push([limiter, key]);
       }
     } catch (err) {
@@ -101,7 +119,7 @@ export class AbuseLimits {
   }
 }
 
-export type LimitName = 'login' | 'registration' | 'client_registration' | 'client_errors';
+export type LimitName = 'login' | 'registration' | 'client_registration' | 'client_errors' | 'device_code';
 
 type Counted = [Limiter | undefined, string][];
 

@@ -86,6 +86,15 @@ export const providerPages: Pick<ProviderHooks,
     // A GET draws this form before its new session is saved; an error draws it after the session was saved or not,
     // so only then does a session without an expiry mean that none is stored.
     if (err && out && typeof ctx.oidc.session?.exp !== 'number') return refuseWithoutSession(ctx, out);
+    // Refused before the code was looked up (src/oauth/device-code-limit.ts): no form until the wait is over.
+    if (out?.error === 'too_many_requests') {
+      return sendPage(ctx, 'error', {
+        title: 'Connect a device',
+        error: out.error,
+        description: out.error_description ?? '',
+        advice: 'Wrong codes entered from your network are limited. Wait, then enter the code your device shows.',
+      }, 429);
+    }
     await sendPage(ctx, 'device', {
       title: 'Connect a device',
       action: ctx.oidc.urlFor('code_verification'),
