@@ -44,13 +44,24 @@ export interface NotesStore {
 
 export interface Consent {
   clientId: string;
+  /**
+   * The app as the consent page named it: its name and, for a Client ID Metadata Document, the host of its client_id.
+   * Kept so that listing a user's consents loads no client (for such a document, a fetch from its host).
+   */
+  client: { name: string; domain?: string };
   grantId: string;
   grantedAt: number;
+  /** Epoch milliseconds: when the grant ends, and the consent with it. */
+  expiresAt: number;
 }
 
-/** What each user allowed each third-party client, so consent is asked once, and can be seen and taken back. */
+/**
+ * What each user allowed each third-party client, while its grant lasts, so consent is asked once, and can be seen
+ * and taken back. A consent past its expiresAt is found nowhere, and the store lets go of it.
+ */
 export interface ConsentStore {
-  remember(accountId: string, clientId: string, grantId: string): Promise<void>;
+  /** Remembers the consent, granted now, in place of any earlier one for the client. */
+  remember(accountId: string, consent: Omit<Consent, 'grantedAt'>): Promise<void>;
   find(accountId: string, clientId: string): Promise<Consent | undefined>;
   list(accountId: string): Promise<Consent[]>;
   /** Removes and returns the consent, if there was one. */

@@ -7,13 +7,15 @@ import { StorageUnavailable } from '../adapters/errors.js';
 import { EXPIRY_SLACK_MS, retentionMs } from '../adapters/expiry.js';
 import { ForwardingAdapter } from '../adapters/forwarding.js';
 import { MemoryAccountStore } from '../adapters/memory/accounts.js';
+import { MemoryConsentStore } from '../adapters/memory/consents.js';
 import { memoryOidcStorage } from '../adapters/memory/oidc-adapter.js';
 import { RedisAccountStore } from '../adapters/redis/accounts.js';
+import { RedisConsentStore } from '../adapters/redis/consents.js';
 import { RedisKeyVault } from '../adapters/redis/key-material.js';
 import { MemoryNotesStore } from '../adapters/memory/notes.js';
 import { RedisNotesStore } from '../adapters/redis/notes.js';
 import { redisOidcStorage } from '../adapters/redis/oidc-adapter.js';
-import { NOTE_ID, type Account, type AccountStore, type NotesStore, type OidcStorage } from '../adapters/stores.js';
+import { NOTE_ID, type Account, type AccountStore, type Consent, type ConsentStore, type NotesStore, type OidcStorage } from '../adapters/stores.js';
 import { requireRedis, uniquePrefix } from './helpers/redis.js';
 
 /**
@@ -655,6 +657,92 @@ function notesContract(name: string, makeStore: () => NotesBacking) {
   });
 }
 
+interface ConsentBacking {
+  store: ConsentStore;
+  redis?: { client: Redis; prefix: string };
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/** A consent as the consent page hands it to the store, ending `lifetimeMs` from now. */
+const consentFor = (clientId: string, lifetimeMs = HOUR_MS, client: Consent['client'] = { name: `App ${clientId}` }) =>
+  ({ clientId, grantId: rid(), client, expiresAt: Date.now() + lifetimeMs });
+
+/** The consent store contract, declared once and run against each backing. */
+function consentContract(name: string, makeStore: () => ConsentBacking) {
+  describe(`consent store contract: ${name}`, () => {
+    let backing: ConsentBacking;
+    beforeEach(() => { backing = makeStore(); });
+    afterEach(async () => { if (backing.redis) await deleteKeys(backing.redis.client, backing.redis.prefix); });
+
+    const key = (accountId: string) => `${backing.redis!.prefix}consents:{${accountId}}`;
+    const clientIds = async (accountId: string) => (await backing.store.list(accountId)).map((c) => c.clientId).sort();
+
+    it('remember, then find and list return the consent as given, granted now; each user only their own', async () => {
+      const [alice, bob] = [rid(), rid()];
+      const consent = consentFor('https://apps.example/client.json', HOUR_MS, { name: 'Notes <b>Pro</b>', domain: 'apps.example' });
+      const before = Date.now();
+      await backing.store.remember(alice, consent);
+      const found = await backing.store.find(alice, consent.clientId);
+      expect(found).to.deep.include(consent);
+      expect(found!.grantedAt).to.be.within(before, Date.now());
+      expect(await backing.store.list(alice)).to.deep.equal([found]);
+      expect(await backing.store.find(bob, consent.clientId)).to.equal(undefined);
+      expect(await backing.store.list(bob)).to.deep.equal([]);
+    });
+
+    it('a second consent for the client replaces the first; returned consents are copies', async () => {
+      const user = rid();
+      await backing.store.remember(user, consentFor('app'));
+      const second = consentFor('app', 2 * HOUR_MS, { name: 'Renamed' });
+      await backing.store.remember(user, second);
+      const found = await backing.store.find(user, 'app');
+      expect(found).to.deep.include(second);
+      found!.client.name = 'changed';
+      expect((await backing.store.list(user))[0]!.client.name).to.equal('Renamed');
+    });
+
+    it('forget removes and returns the consent; forgetting an unknown one gives undefined', async () => {
+      const user = rid();
+      const consent = consentFor('app');
+      await backing.store.remember(user, consent);
+      await backing.store.remember(user, consentFor('other'));
+      expect(await backing.store.forget(user, 'app')).to.deep.include(consent);
+      expect(await backing.store.forget(user, 'app')).to.equal(undefined);
+      expect(await clientIds(user)).to.deep.equal(['other']);
+    });
+
+    it('a consent ends at its expiresAt: found nowhere after it, while the others go on', async () => {
+      const user = rid();
+      const stored = Date.now();
+      await backing.store.remember(user, consentFor('short', 500));
+      await backing.store.remember(user, consentFor('long'));
+      expect(await clientIds(user)).to.deep.equal(['long', 'short']);
+      await sleepUntil(stored + 600);
+      expect(await backing.store.find(user, 'short')).to.equal(undefined);
+      expect(await clientIds(user)).to.deep.equal(['long']);
+      expect(await backing.store.forget(user, 'short')).to.equal(undefined);
+    });
+
+    it('storage lets go of ended consents: dropped at the next remember, and all of them once the last has ended', async () => {
+      const user = rid();
+      const stored = Date.now();
+      await backing.store.remember(user, consentFor('first', 300));
+      await backing.store.remember(user, consentFor('second', 600));
+      if (backing.redis) {
+        expect(await backing.redis.client.pttl(key(user)), 'the hash ends with its last consent').to.be.within(300, 600);
+      }
+      await sleepUntil(stored + 450);
+      await backing.store.remember(user, consentFor('third', 300));
+      expect(await clientIds(user)).to.deep.equal(['second', 'third']);
+      if (backing.redis) expect(await backing.redis.client.hkeys(key(user))).to.have.members(['second', 'third']);
+      await sleepUntil(stored + 1200);
+      expect(await backing.store.list(user)).to.deep.equal([]);
+      if (backing.redis) expect(await backing.redis.client.exists(key(user))).to.equal(0);
+    });
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 describe('storage adapters', () => {
@@ -665,6 +753,7 @@ describe('storage adapters', () => {
     });
     accountContract('memory', () => ({ store: new MemoryAccountStore() }));
     notesContract('memory', () => ({ store: new MemoryNotesStore() }));
+    consentContract('memory', () => ({ store: new MemoryConsentStore() }));
   });
 
   describe('Redis', () => {
@@ -710,6 +799,35 @@ describe('storage adapters', () => {
     notesContract('Redis', () => {
       const prefix = uniquePrefix();
       return { store: new RedisNotesStore(client!, prefix), redis: { client: client!, prefix } };
+    });
+    consentContract('Redis', () => {
+      const prefix = uniquePrefix();
+      return { store: new RedisConsentStore(client!, prefix), redis: { client: client!, prefix } };
+    });
+
+    describe('consents written before they carried expiresAt and client (Redis)', () => {
+      it('are named by their client id and end 14 days (TTL.Grant) after grantedAt; the next remember drops the ended ones', async () => {
+        const prefix = uniquePrefix();
+        const user = rid();
+        const key = `${prefix}consents:{${user}}`;
+        const day = 24 * HOUR_MS;
+        const old = (clientId: string, ageMs: number) => JSON.stringify({ clientId, grantId: rid(), grantedAt: Date.now() - ageMs });
+        await client!.hset(key, 'recent', old('recent', day), 'ended', old('ended', 15 * day));
+        const store = new RedisConsentStore(client!, prefix);
+        try {
+          const recent = await store.find(user, 'recent');
+          expect(recent).to.include({ clientId: 'recent' });
+          expect(recent!.client).to.deep.equal({ name: 'recent' });
+          expect(recent!.expiresAt).to.equal(recent!.grantedAt + 14 * day);
+          expect(await store.find(user, 'ended')).to.equal(undefined);
+          expect((await store.list(user)).map((c) => c.clientId)).to.deep.equal(['recent']);
+          await store.remember(user, consentFor('new', HOUR_MS));
+          expect(await client!.hkeys(key)).to.have.members(['recent', 'new']);
+          expect(await client!.pttl(key), 'the hash ends with the old consent that ends last').to.be.within(13 * day - 1000, 13 * day);
+        } finally {
+          await deleteKeys(client!, prefix);
+        }
+      });
     });
 
     describe('notes written before the counter had a key of its own (Redis)', () => {

@@ -1,29 +1,71 @@
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
+import { TTL } from '../../config/provider.js';
 import type { Consent, ConsentStore } from '../stores.js';
 import { guarded } from './client.js';
 
-/* P consents:{<accountId>}   hash: client id → JSON {clientId, grantId, grantedAt} */
+/* P consents:{<accountId>}   hash: client id → JSON Consent; it expires with the consent that ends last.
+ * Consents written before they carried expiresAt and client end TTL.Grant after their grantedAt, which their grant
+ * (made at or before then) cannot outlive, and are named by their client id. */
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    consentRemember(key: string, clientId: string, json: string, now: string, legacyLifetimeMs: string): Result<number, Context>;
+  }
+}
+
+const LEGACY_LIFETIME_MS = TTL.Grant * 1000;
+
+// Stores one consent, drops the ones that ended, and lets the hash expire with the one that ends last.
+const CONSENT_REMEMBER = `
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  local now, legacy, last = tonumber(ARGV[3]), tonumber(ARGV[4]), 0
+  local fields = redis.call('HGETALL', KEYS[1])
+  for i = 1, #fields, 2 do
+    local consent = cjson.decode(fields[i + 1])
+    local ends = consent.expiresAt or (consent.grantedAt + legacy)
+    if ends <= now then redis.call('HDEL', KEYS[1], fields[i]) elseif ends > last then last = ends end
+  end
+  if last > 0 then redis.call('PEXPIREAT', KEYS[1], string.format('%d', last)) end
+  return 1`;
+
+type Stored = Omit<Consent, 'client' | 'expiresAt'> & Partial<Pick<Consent, 'client' | 'expiresAt'>>;
+
+function parse(json: string): Consent {
+  const stored = JSON.parse(json) as Stored;
+  return {
+    ...stored,
+    client: stored.client ?? { name: stored.clientId },
+    expiresAt: stored.expiresAt ?? stored.grantedAt + LEGACY_LIFETIME_MS,
+  };
+}
+
+const live = (consent: Consent | undefined) => (consent && consent.expiresAt > Date.now() ? consent : undefined);
 
 export class RedisConsentStore implements ConsentStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(private readonly redis: Redis, private readonly prefix: string) {
+    redis.defineCommand('consentRemember', { numberOfKeys: 1, lua: CONSENT_REMEMBER });
+  }
 
   private key = (accountId: string) => `${this.prefix}consents:{${accountId}}`;
 
-  remember(accountId: string, clientId: string, grantId: string): Promise<void> {
+  remember(accountId: string, consent: Omit<Consent, 'grantedAt'>): Promise<void> {
     return guarded(async () => {
-      await this.redis.hset(this.key(accountId), clientId, JSON.stringify({ clientId, grantId, grantedAt: Date.now() }));
+      const now = Date.now();
+      await this.redis.consentRemember(this.key(accountId), consent.clientId, JSON.stringify({ ...consent, grantedAt: now }),
+        String(now), String(LEGACY_LIFETIME_MS));
     });
   }
 
   find(accountId: string, clientId: string): Promise<Consent | undefined> {
     return guarded(async () => {
       const json = await this.redis.hget(this.key(accountId), clientId);
-      return json ? (JSON.parse(json) as Consent) : undefined;
+      return live(json ? parse(json) : undefined);
     });
   }
 
   list(accountId: string): Promise<Consent[]> {
-    return guarded(async () => Object.values(await this.redis.hgetall(this.key(accountId))).map((json) => JSON.parse(json) as Consent));
+    return guarded(async () => Object.values(await this.redis.hgetall(this.key(accountId)))
+      .map(parse).filter((consent) => live(consent) !== undefined));
   }
 
   forget(accountId: string, clientId: string): Promise<Consent | undefined> {

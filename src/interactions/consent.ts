@@ -29,8 +29,15 @@ export function consentRequest(interaction: InteractionDetails): ConsentRequest 
   return { scopes: [...new Set(scopes)], claims };
 }
 
-/** Grants what the consent prompt found missing, on the interaction's grant (or a new one); returns its id. */
-export async function grantConsent(provider: Provider, interaction: InteractionDetails): Promise<string> {
+/** A grant saved with what the user allowed. */
+export interface SavedGrant {
+  grantId: string;
+  /** Epoch milliseconds: when the grant ends (its lifetime runs from its creation, not from a later consent to it). */
+  expiresAt: number;
+}
+
+/** Grants what the consent prompt found missing, on the interaction's grant (or a new one). */
+export async function grantConsent(provider: Provider, interaction: InteractionDetails): Promise<SavedGrant> {
   const accountId = interaction.session!.accountId;
   const clientId = String(interaction.params.client_id);
   const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
@@ -41,5 +48,6 @@ export async function grantConsent(provider: Provider, interaction: InteractionD
   for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
     grant.addResourceScope(indicator, scopes.join(' '));
   }
-  return grant.save();
+  const grantId = await grant.save();
+  return { grantId, expiresAt: Date.now() + grant.remainingTTL * 1000 };
 }

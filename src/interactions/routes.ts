@@ -65,7 +65,7 @@ export function interactionRoutes(
     if (interaction.prompt.name === 'consent') {
       const clientId = String(interaction.params.client_id);
       // First-party clients are trusted: an explicit prompt=consent (as for offline_access) is granted at once.
-      if (firstParty.has(clientId)) return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } });
+      if (firstParty.has(clientId)) return finish(ctx, { consent: { grantId: (await grantConsent(provider, interaction)).grantId } });
       const account = await accounts.findById(interaction.session!.accountId);
       return pages.consent(ctx, interaction, {
         client: await clientIdentity(provider, clientId),
@@ -78,10 +78,13 @@ export function interactionRoutes(
   router.post('/consent', htmlErrors, sameOriginPost, load, async (ctx) => {
     await readStepForm(ctx, 'consent');
     const interaction = current(ctx);
-    const grantId = await grantConsent(provider, interaction);
-    // Remembered beyond this browser session: the user's next authorization of this client, in any browser,
-    // starts from this grant, and the connected-apps page lists it.
-    await consents.remember(interaction.session!.accountId, String(interaction.params.client_id), grantId);
+    const clientId = String(interaction.params.client_id);
+    const { grantId, expiresAt } = await grantConsent(provider, interaction);
+    // Remembered beyond this browser session, while the grant lasts: the user's next authorization of this client,
+    // in any browser, starts from this grant, and the connected-apps page lists it by the name shown here.
+    await consents.remember(interaction.session!.accountId, {
+      clientId, grantId, expiresAt, client: await clientIdentity(provider, clientId),
+    });
     await finish(ctx, { consent: { grantId } });
   });
 
