@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { TTL } from '../config/provider.js';
 import { expectHtmlErrorPage, expectHtmlPage } from './helpers/assertions.js';
 import { Browser, decodeEntities } from './helpers/browser.js';
 import { csrfOf, postForm } from './helpers/forms.js';
@@ -6,7 +8,8 @@ import { freePort, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { registerUser } from './helpers/seed.js';
 import { startTestServer, useTestServer, type TestServer } from './helpers/server.js';
 import {
-  authorize, connect, interactionPage, introspect, refresh, registerHost, RESOURCE_SERVER_ENV, signInThere,
+  authorize, connect, interactionPage, introspect, refresh, registerHost, RESOURCE_SERVER_ENV, servedDocuments, signInThere,
+  type Host,
 } from './helpers/third-party.js';
 
 /**
@@ -263,5 +266,55 @@ describe('consent and revocation on Redis, across a restart', () => {
       expect(await introspect(server.url, token)).to.deep.equal({ active: false });
     }
     expect((await refresh(server.url, host, again.tokens.refresh_token)).status).to.equal(400);
+  });
+});
+
+describe('the connected-apps page with apps described by metadata documents (Redis)', () => {
+  const redis = requireRedis();
+  let server: TestServer | undefined;
+  after(async () => server?.close());
+
+  it('names each app as it was allowed and fetches nothing: hosts that hang do not hold the page up', async () => {
+    const documents = new Map<string, unknown>();
+    const hosts = Array.from({ length: 6 }, (_, i): Host => {
+      const clientId = `https://apps.example.org/${uniquePrefix()}/${i}/client.json`;
+      documents.set(clientId, {
+        client_id: clientId, client_name: `Described app ${i}`, redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none',
+      });
+      return { clientId, name: `Described app ${i}`, redirectUri: `http://127.0.0.1:${45000 + i}/cb` };
+    });
+    const prefix = uniquePrefix();
+    // Same port, so the same issuer and browser session after the restart.
+    const env = { PORT: String(await freePort()), REDIS_URL: redis.url, REDIS_PREFIX: prefix, ...RESOURCE_SERVER_ENV };
+    server = await startTestServer(env, { outboundFetch: servedDocuments(documents) });
+    const user = await registerUser(server.url);
+    const browser = new Browser(server.url);
+    for (const host of hosts) await connect(browser, host, user);
+
+    // Each consent ends with its grant, 14 days from the Allow.
+    const client = new Redis(redis.url);
+    try {
+      const [key, ...more] = await client.keys(`${prefix}consents:*`);
+      expect(more).to.deep.equal([]);
+      expect(await client.hlen(key!)).to.equal(hosts.length);
+      expect(await client.pttl(key!)).to.be.within((TTL.Grant - 60) * 1000, TTL.Grant * 1000);
+    } finally {
+      client.disconnect();
+    }
+
+    // A restarted server has none of the documents cached, and every host now hangs until the fetch gives up.
+    await server.close();
+    let fetches = 0;
+    const hanging: typeof fetch = (_input, init) => {
+      fetches++;
+      return new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
+    };
+    server = await startTestServer(env, { outboundFetch: hanging });
+    const started = Date.now();
+    const html = await expectHtmlPage(await browser.fetch('/account'), 200);
+    expect(Date.now() - started, 'milliseconds to answer').to.be.below(1000);
+    expect(fetches).to.equal(0);
+    expect(appsOf(html).map((app) => app.name).sort()).to.deep.equal(hosts.map((host) => host.name).sort());
+    expect(html.match(/Described at <strong>apps\.example\.org<\/strong>/g)).to.have.length(hosts.length);
   });
 });

@@ -2,13 +2,12 @@ import type Provider from 'oidc-provider';
 import type { Grant } from 'oidc-provider';
 import type { ConsentStore } from '../../adapters/stores.js';
 import { describeScope } from '../../config/scopes.js';
-import { clientIdentity } from '../oauth/client-name.js';
 import { rememberedGrant } from '../oauth/remembered-grant.js';
 import { revokeGrant } from '../oauth/revoke-grant.js';
 
 export interface ConnectedApp {
   clientId: string;
-  /** The client's own name for itself, else its id. */
+  /** The client's own name for itself when the user allowed it, else its id. */
   name: string;
   /** The host of its client_id, for a client described by a metadata document. */
   domain?: string;
@@ -28,14 +27,17 @@ function grantedScopes(grant: Grant): string[] {
 export class ConnectedApps {
   constructor(private readonly provider: Provider, private readonly consents: ConsentStore) {}
 
-  /** Most recent first. Consents whose grant is gone (expired, or ended by the provider) are not connections. */
+  /**
+   * Most recent first. Consents whose grant is gone (expired, or ended by the provider) are not connections. Each app
+   * is named as it was when the user allowed it: loading the clients could mean a fetch from each one's host.
+   */
   async list(accountId: string): Promise<ConnectedApp[]> {
     const apps = await Promise.all((await this.consents.list(accountId)).map(async (consent) => {
       const grant = await rememberedGrant(this.provider, accountId, consent);
       if (!grant) return undefined;
       return {
         clientId: consent.clientId,
-        ...await clientIdentity(this.provider, consent.clientId),
+        ...consent.client,
         scopes: grantedScopes(grant).map((scope) => ({ scope, description: describeScope(scope) })),
         grantedAt: new Date(consent.grantedAt),
       };
