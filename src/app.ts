@@ -38,6 +38,7 @@ import { limitClientRegistrations } from './oauth/client-registration-limit.js';
 import { limitDeviceCodeGuesses } from './oauth/device-code-limit.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { advertiseResourceScopes } from './oauth/discovery-scopes.js';
+import { holdUntrustedErrorRedirects } from './oauth/error-redirect-trust.js';
 import { findAccount } from './oauth/find-account.js';
 import { allowAnyLoopbackPort } from './oauth/loopback-redirect.js';
 import { tiePostLogoutRedirects } from './oauth/post-logout-redirect.js';
@@ -101,6 +102,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcp
   provider.proxy = config.trustProxy > 0;
   allowAnyLoopbackPort(provider, staticClientIds);
   tiePostLogoutRedirects(provider);
+  holdUntrustedErrorRedirects(provider, staticClientIds);
   advertiseResourceScopes(provider);
   const clientErrorLimit = limitClientErrors(provider, limits);
   limitClientRegistrations(provider, limits);

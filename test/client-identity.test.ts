@@ -56,6 +56,14 @@ describe('the app\'s identity on the consent and connected-apps pages', () => {
     expect(html).to.include('Either way you go back to <strong>com.example.notes</strong>.');
   });
 
+  it('a native app whose private-use scheme has a host (cursor://...): the page names both, not the host alone', async () => {
+    const redirectUri = 'cursor://anysphere.cursor-mcp/oauth/callback';
+    const res = await fetch(`${server.url}/oauth/clients`, json({ client_name: 'Cursor', redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }));
+    const { client_id: clientId } = await res.json();
+    const html = await consentPageFor({ clientId, name: 'Cursor', redirectUri });
+    expect(html).to.include('Either way you go back to <strong>cursor://anysphere.cursor-mcp</strong>.');
+  });
+
   it('the connected-apps page lists a metadata document\'s app by name, escaped, with its domain', async () => {
     const host = cimdHost('Listed <i>app</i>');
     const user = await registerUser(server.url);

@@ -4,6 +4,7 @@ import { describeScope } from '../../config/scopes.js';
 import { PASSWORD_RULE, USERNAME_RULE } from '../accounts/rules.js';
 import { sendPage } from '../http/render.js';
 import { clientName, type ClientIdentity } from '../oauth/client-name.js';
+import { redirectHost } from '../oauth/redirect-host.js';
 import { consentRequest } from './consent.js';
 import type { CsrfTokens } from './csrf.js';
 import type { InteractionDetails } from './guards.js';
@@ -21,17 +22,6 @@ export interface ConsentParties {
   /** The signed-in user's. */
   username: string;
 }
-
-/**
- * Where the browser goes back to: the host of the redirect URI, which a client cannot fake as it can its name; for a
- * private-use scheme without a host (com.example.app:/cb), the scheme, which names the app.
- */
-const redirectHost = (interaction: InteractionDetails) => {
-  const uri = String(interaction.params.redirect_uri ?? '');
-  if (!URL.canParse(uri)) return uri;
-  const url = new URL(uri);
-  return url.host || url.protocol.slice(0, -1);
-};
 
 /** Draws the login, registration and consent pages of one interaction. */
 export class InteractionPages {
@@ -75,7 +65,7 @@ export class InteractionPages {
       clientName: parties.client.name,
       clientDomain: parties.client.domain ?? '',
       username: parties.username,
-      redirectHost: redirectHost(interaction),
+      redirectHost: redirectHost(String(interaction.params.redirect_uri ?? '')),
       scopes: scopes.map((scope) => ({ scope, description: describeScope(scope) })),
       claims,
     });

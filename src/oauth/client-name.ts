@@ -1,4 +1,5 @@
 import type Provider from 'oidc-provider';
+import type { Client } from 'oidc-provider';
 import { StorageUnavailable } from '../../adapters/errors.js';
 
 /** Who a client is, as a person sees it. */
@@ -12,6 +13,12 @@ export interface ClientIdentity {
   domain?: string;
 }
 
+/** The identity of a client already loaded. */
+export function identityOf(client: Client): ClientIdentity {
+  const fromDocument = (client as { clientIdMetadataDocument?: boolean }).clientIdMetadataDocument === true;
+  return { name: client.clientName || client.clientId, ...(fromDocument ? { domain: new URL(client.clientId).host } : {}) };
+}
+
 /**
  * The identity of a client, for pages, which must escape it. A client that can no longer be loaded (a metadata
  * document gone bad) is shown by its id rather than breaking the page; only a storage outage propagates, as the 503
@@ -20,8 +27,7 @@ export interface ClientIdentity {
 export async function clientIdentity(provider: Provider, clientId: string): Promise<ClientIdentity> {
   try {
     const client = await provider.Client.find(clientId);
-    const fromDocument = (client as { clientIdMetadataDocument?: boolean } | undefined)?.clientIdMetadataDocument === true;
-    return { name: client?.clientName || clientId, ...(fromDocument ? { domain: new URL(clientId).host } : {}) };
+    return client ? identityOf(client) : { name: clientId };
   } catch (err) {
     if (err instanceof StorageUnavailable) throw err;
     return { name: clientId };

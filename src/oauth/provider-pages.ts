@@ -1,7 +1,11 @@
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 import type { ProviderHooks } from '../../config/provider.js';
 import { sendPage } from '../http/render.js';
+import { identityOf } from './client-name.js';
 import { errorAdvice } from './error-advice.js';
+import { heldError, returnTarget, type HeldError } from './error-redirect-trust.js';
+import { errorInWords } from './error-words.js';
+import { redirectHost } from './redirect-host.js';
 
 const clientName = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? '';
 
@@ -44,11 +48,33 @@ async function refuseWithoutSession(ctx: KoaContextWithOIDC, out: ErrorOut): Pro
   }, status);
 }
 
+/**
+ * An authorization error held back from an app whose redirect URI is not trusted (error-redirect-trust.ts): named in
+ * plain words, with the app's own unverified name and where it wanted the person back, who may take it there.
+ */
+async function appErrorPage(ctx: KoaContextWithOIDC, out: ErrorOut, held: HeldError): Promise<void> {
+  const client = identityOf(ctx.oidc.client!);
+  await sendPage(ctx, 'app-error', {
+    title: 'Sign-in error',
+    words: errorInWords(out.error),
+    description: out.error_description ?? '',
+    error: out.error,
+    clientName: client.name,
+    clientDomain: client.domain ?? '',
+    clientId: ctx.oidc.client!.clientId,
+    returnHost: redirectHost(held.redirectUri),
+    target: returnTarget(held, out),
+  }, ctx.status);
+}
+
 /** The provider's own pages, drawn with our views so every page looks and is protected alike. */
 export const providerPages: Pick<ProviderHooks,
   'renderError' | 'logoutSource' | 'postLogoutSuccessSource' | 'userCodeInputSource' | 'userCodeConfirmSource' | 'deviceSuccessSource'> = {
-  async renderError(ctx, out) {
+  async renderError(ctx, out, err) {
     ctx.set('Cache-Control', 'no-store');
+    const held = heldError(err);
+    // prompt=none's errors carry the 303 of the redirect they were meant for.
+    if (held) ctx.status = Math.max(400, ctx.status);
     // Hosts probe the authorization URL with Accept: application/json to find out whether their registration is
     // still known here (mcp-remote registers again on a description saying the client "is not registered", with
     // the registration endpoint beside it): they get OAuth's JSON, a browser gets the page.
@@ -60,6 +86,7 @@ export const providerPages: Pick<ProviderHooks,
         : { error: out.error, error_description: out.error_description ?? out.error };
       return;
     }
+    if (held) return appErrorPage(ctx, out, held);
     await sendPage(ctx, 'error', {
       title: 'Sign-in error',
       error: out.error,

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { registerUser, uniqueName } from '../helpers/seed.js';
+import { registerUser } from '../helpers/seed.js';
 import { useTestServer } from '../helpers/server.js';
 import { exchangeOk, refresh } from '../helpers/third-party.js';
 import { useChromium } from './chromium.js';
-import { activate, appAuthorization, signInOnPage, startLoopbackApp, tabThrough, type LoopbackApp } from './flows.js';
+import { activate, appAuthorization, signInOnPage, tabThrough, useLoopbackApp } from './flows.js';
 import { expectUsablePage } from './page-checks.js';
 
 /**
@@ -15,26 +15,19 @@ import { expectUsablePage } from './page-checks.js';
 describe('consent and connected apps, in chromium', () => {
   const server = useTestServer();
   const chrome = useChromium();
-  let app: LoopbackApp;
-
-  beforeEach(async () => {
-    app = await startLoopbackApp(server.url, uniqueName('Notes app '));
-  });
-  afterEach(() => app.close());
+  const loopback = useLoopbackApp(server);
 
   /** Opens the app's authorization request, signs in, and stops on the consent page. */
   async function consentPage(page: Page) {
     const user = await registerUser(server.url);
-    const authorization = appAuthorization(server.url, app.host);
+    const authorization = appAuthorization(server.url, loopback.app.host);
     await page.goto(authorization.url);
     await signInOnPage(page, user);
     await page.getByRole('button', { name: 'Allow' }).waitFor();
-    expect(await page.locator('h1').textContent()).to.equal(`Allow ${app.host.name} to use your account?`);
+    expect(await page.locator('h1').textContent()).to.equal(`Allow ${loopback.app.host.name} to use your account?`);
     expect(await page.locator('.lead').textContent()).to.include(user.username);
     return authorization;
   }
-
-  const reachedApp = (page: Page) => page.waitForURL((url) => url.href.startsWith(app.host.redirectUri));
 
   it('Allow sends the code and state to the app, which exchanges it; /account lists the app and Revoke ends its access', async () => {
     const { page, expectNoProblems } = await chrome.open();
@@ -42,27 +35,27 @@ describe('consent and connected apps, in chromium', () => {
     await expectUsablePage(page);
     await tabThrough(page, ['button "Allow"']);
     await activate(page, 'button "Allow"');
-    await reachedApp(page);
+    await loopback.reached(page);
 
-    expect(app.redirects).to.have.length(1);
-    const answer = app.redirects[0]!;
+    expect(loopback.app.redirects).to.have.length(1);
+    const answer = loopback.app.redirects[0]!;
     expect(answer.get('state')).to.equal(state);
     expect(answer.get('error')).to.equal(null);
-    const tokens = await exchangeOk(server.url, app.host, answer.get('code')!, verifier);
+    const tokens = await exchangeOk(server.url, loopback.app.host, answer.get('code')!, verifier);
 
     await page.goto(`${server.url}/account`);
     await expectUsablePage(page);
     const listed = page.locator('ul.apps > li');
     expect(await listed.count()).to.equal(1);
-    expect(await listed.locator('h2').textContent()).to.equal(app.host.name);
-    expect(await listed.locator('code').first().textContent()).to.equal(app.host.clientId);
+    expect(await listed.locator('h2').textContent()).to.equal(loopback.app.host.name);
+    expect(await listed.locator('code').first().textContent()).to.equal(loopback.app.host.clientId);
 
-    await tabThrough(page, [`button "Revoke access for ${app.host.name}"`]);
-    await activate(page, `button "Revoke access for ${app.host.name}"`, 'Space');
+    await tabThrough(page, [`button "Revoke access for ${loopback.app.host.name}"`]);
+    await activate(page, `button "Revoke access for ${loopback.app.host.name}"`, 'Space');
     await page.getByText('No apps are connected to your account.').waitFor();
     expect(await page.locator('ul.apps > li').count()).to.equal(0);
     // Revoking ended the grant, so the app's refresh token no longer works.
-    const refused = await refresh(server.url, app.host, tokens.refresh_token);
+    const refused = await refresh(server.url, loopback.app.host, tokens.refresh_token);
     expect(refused.status).to.equal(400);
     expect((await refused.json()).error).to.equal('invalid_grant');
     expectNoProblems();
@@ -73,10 +66,10 @@ describe('consent and connected apps, in chromium', () => {
     const { state } = await consentPage(page);
     await tabThrough(page, ['button "Allow"', 'button "Deny"']);
     await activate(page, 'button "Deny"', 'Space');
-    await reachedApp(page);
+    await loopback.reached(page);
 
-    expect(app.redirects).to.have.length(1);
-    const answer = app.redirects[0]!;
+    expect(loopback.app.redirects).to.have.length(1);
+    const answer = loopback.app.redirects[0]!;
     expect(answer.get('error')).to.equal('access_denied');
     expect(answer.get('state')).to.equal(state);
     expect(answer.get('code')).to.equal(null);

@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { authorizeUrl, json, pkce } from '../helpers/seed.js';
+import { authorizeUrl, json, pkce, uniqueName } from '../helpers/seed.js';
+import type { UsedTestServer } from '../helpers/server.js';
 import type { Host } from '../helpers/third-party.js';
 import { initialFocus } from './page-checks.js';
 
@@ -57,7 +58,7 @@ export async function signInOnPage(page: Page, user: { username: string; passwor
 export interface LoopbackApp {
   /** The registered client, its redirect URI on this app. */
   host: Host;
-  /** The query of every request that reached the redirect URI, in order. */
+  /** What every request that reached the redirect URI carried, in order: its query, or the form it posted (form_post). */
   redirects: URLSearchParams[];
   close(): Promise<void>;
 }
@@ -68,9 +69,13 @@ export interface LoopbackApp {
  */
 export async function startLoopbackApp(issuer: string, name: string): Promise<LoopbackApp> {
   const redirects: URLSearchParams[] = [];
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname === '/cb') redirects.push(url.searchParams);
+    if (url.pathname === '/cb') {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      redirects.push(req.method === 'POST' ? new URLSearchParams(body) : url.searchParams);
+    }
     // Anything else is the browser's favicon request; a page of our own keeps the console free of 404s.
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end('<!DOCTYPE html><html lang="en"><title>Back in the app</title><p>You can close this window.</p></html>');
@@ -92,6 +97,31 @@ export async function startLoopbackApp(issuer: string, name: string): Promise<Lo
       server.close(() => resolve());
       server.closeAllConnections();
     }),
+  };
+}
+
+/**
+ * A fresh LoopbackApp for each test of the enclosing `describe`, closed after it: read `app` from tests and hooks
+ * registered after this call; `reached(page)` waits until the browser is back at the app.
+ */
+export function useLoopbackApp(server: UsedTestServer) {
+  let current: LoopbackApp | undefined;
+  const app = () => {
+    if (!current) throw new Error('useLoopbackApp: no app outside a test');
+    return current;
+  };
+  beforeEach(async () => {
+    current = await startLoopbackApp(server.url, uniqueName('Notes app '));
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return {
+    get app() {
+      return app();
+    },
+    reached: (page: Page) => page.waitForURL((url) => url.href.startsWith(app().host.redirectUri)),
   };
 }
 
