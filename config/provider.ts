@@ -76,6 +76,8 @@ export interface ProviderHooks {
     properties: string[];
     validator: (ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>) => void;
   };
+  /** Refuses an authorization request whose parameters are longer than config/parameter-limits.ts allows. */
+  parameterSizes: (ctx: KoaContextWithOIDC) => void;
   /** The scope an authorization request was sent with, before the provider's checks rewrote it. */
   sentScope: (ctx: KoaContextWithOIDC) => string[];
   /**
@@ -117,7 +119,12 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
       // Public clients must use PKCE (S256 only, the library default); confidential client1 may omit it, as the seed does.
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
+    // The provider runs these validators in this order, each whether or not its parameter is present, once its own
+    // checks of an authorization, pushed authorization or device authorization request passed and before it stores
+    // anything of it.
     extraParams: {
+      // Every request here has a client_id: the sizes of all the parameters are checked first, before scope's rewrite.
+      client_id: hooks.parameterSizes,
       // Runs whether or not the request has a scope, after the provider's scope and resource checks: see processedScope.
       async scope(ctx) {
         const params = ctx.oidc.params!;

@@ -41,6 +41,7 @@ import { allowAnyLoopbackPort } from './oauth/loopback-redirect.js';
 import { tiePostLogoutRedirects } from './oauth/post-logout-redirect.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
 import { noStore } from './oauth/no-store.js';
+import { limitSignOutParameters, refuseOversizeParameters } from './oauth/parameter-sizes.js';
 import { providerPages } from './oauth/provider-pages.js';
 import { seedRoutes } from './oauth/routes.js';
 import { sentScope } from './oauth/sent-scope.js';
@@ -91,6 +92,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcp
       findAccount: findAccount(accounts),
       loadExistingGrant: loadExistingGrant(clients.firstParty, stores.consents),
       clientMetadataPolicy: clientMetadataPolicy(staticClientIds),
+      parameterSizes: refuseOversizeParameters,
       sentScope,
       fetch: outboundFetch ?? guardedFetch({ onFailure: (origin, reason) => log.warn({ origin }, `outbound fetch failed: ${reason}`) }),
       ...providerPages,
@@ -102,6 +104,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcp
   advertiseResourceScopes(provider);
   const clientErrorLimit = limitClientErrors(provider, limits);
   limitClientRegistrations(provider, limits);
+  limitSignOutParameters(provider);
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
   provider.on('grant.success', (ctx) => metrics.tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type) }));
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Browser } from './helpers/browser.js';
-import { freePort, hasRedisServerBinary, OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { freePort, hasRedisServerBinary, keysUnder, OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 import {
   authorizeCode, authorizeUrl, exchangeCode, form, json, loggedInBrowser, registerUser, tokensFor, uniqueName, type Tokens,
 } from './helpers/seed.js';
@@ -28,17 +28,6 @@ function addressOf(server: TestServer): string {
 
 function refresh(base: string, refreshToken: string, init: RequestInit = {}) {
   return fetch(`${base}/oauth/token`, { ...form({ grant_type: 'refresh_token', refresh_token: refreshToken, ...CLIENT }), ...init });
-}
-
-async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    found.push(...batch.map((key) => key.slice(prefix.length)));
-    cursor = next;
-  } while (cursor !== '0');
-  return found.sort();
 }
 
 /** Servers opened by a suite, closed by its after hook however its tests ended. */
