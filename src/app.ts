@@ -32,6 +32,7 @@ import type { BearerCheck } from './mcp/bearer.js';
 import { mcpEdge } from './mcp/edge.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
 import { mcpRoutes } from './mcp/routes.js';
+import { limitAnonymousRecords } from './oauth/anonymous-record-limit.js';
 import { limitClientErrors } from './oauth/client-error-limit.js';
 import { limitClientRegistrations } from './oauth/client-registration-limit.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
@@ -104,6 +105,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcp
   advertiseResourceScopes(provider);
   const clientErrorLimit = limitClientErrors(provider, limits);
   limitClientRegistrations(provider, limits);
+  limitAnonymousRecords(provider, limits);
   limitSignOutParameters(provider);
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
   provider.on('grant.success', (ctx) => metrics.tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type) }));

@@ -30,6 +30,7 @@ describe('configuration from the environment', () => {
     // The defaults the README's table documents: a limit silently turned off (0) must fail here.
     expect(config.limits).to.deep.equal({
       loginFailuresPerUsername: 10, loginFailuresPerIp: 50, registrationsPerIp: 20, clientRegistrationsPerIp: 30, tokenErrorsPerClientAndIp: 30,
+      anonymousRecordsPerIp: 600,
     });
     expect(config.usesDevDefaults).to.deep.equal({ client1Secret: true, cookieKeys: true, jwks: true });
     expect(config.clientIdleTtlSeconds).to.equal(30 * 24 * 60 * 60);
@@ -40,8 +41,9 @@ describe('configuration from the environment', () => {
       PORT: '8080', HOST: '0.0.0.0', ISSUER: 'https://auth.example.com', TRUST_PROXY: 'true', LOG_LEVEL: 'warn',
       CLIENT1_SECRET: 'another-secret', CLIENT1_REDIRECT_URIS: 'https://app.example.com/cb, http://localhost:8080/callback',
       RESOURCE_SERVERS: 'rs1:0123456789abcdef0123', COOKIE_KEYS: `${'a'.repeat(32)},${'b'.repeat(40)}`, JWKS: privateJwks,
-      METRICS_TOKEN: 'scrape-0123456789abcdef', CLIENT_IDLE_TTL_DAYS: '7',
+      METRICS_TOKEN: 'scrape-0123456789abcdef', CLIENT_IDLE_TTL_DAYS: '7', LIMIT_ANONYMOUS_RECORDS_PER_IP: '50',
     });
+    expect(config.limits.anonymousRecordsPerIp).to.equal(50);
     expect(config.clientIdleTtlSeconds).to.equal(7 * 24 * 60 * 60);
     expect(config.metricsToken).to.equal('scrape-0123456789abcdef');
     expect(config).to.include({ port: 8080, host: '0.0.0.0', issuer: 'https://auth.example.com', trustProxy: 1, logLevel: 'warn' });
@@ -80,6 +82,8 @@ describe('configuration from the environment', () => {
     ['RESOURCE_SERVERS', 'no-secret', /client_id:secret/],
     ['METRICS_TOKEN', 'short', /at least 16/],
     ['CLIENT_IDLE_TTL_DAYS', '0', /1 to 3650/],
+    ['LIMIT_ANONYMOUS_RECORDS_PER_IP', '-1', /0 \(off\) or more/],
+    ['LIMIT_ANONYMOUS_RECORDS_PER_IP', 'many', /number/],
     ['CLIENT_IDLE_TTL_DAYS', '1.5', /whole number/],
     ['METRICS_TOKEN', 'has a space in it somewhere', /bearer token/],
     ['JWKS', '{not json', /not valid JSON/],

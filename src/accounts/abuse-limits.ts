@@ -6,6 +6,8 @@ import { networkKey } from './network.js';
 const LOGIN_WINDOW_SECONDS = 15 * 60;
 const REGISTRATION_WINDOW_SECONDS = 60 * 60;
 const CLIENT_FAILURE_WINDOW_SECONDS = 15 * 60;
+// As long as a session of nobody signed in is kept (ANONYMOUS_SESSION_TTL), about as long as such an interaction.
+const ANONYMOUS_RECORD_WINDOW_SECONDS = 10 * 60;
 
 const tooMany = (what: string, seconds: number) =>
   new Problem(429, 'too_many_requests', `too many ${what}; try again in ${seconds} seconds`, seconds);
@@ -16,8 +18,10 @@ const tooMany = (what: string, seconds: number) =>
  * password is even checked, and a correct password resets neither count. Registrations and client
  * registrations count per IP. Failed client requests (a wrong client secret, a guessed code or refresh token)
  * count per client and address; while over the limit that address is refused for that client before the client
- * is authenticated. The client IP comes from X-Forwarded-For only when TRUST_PROXY is set (Koa's ctx.ip); an
- * IPv6 address counts as its /64 (networkKey). Each refusal is reported to `onRefused`, for the metrics.
+ * is authenticated. Records the provider stores for nobody signed in (a sign-in page's interaction, a pushed
+ * request, a device code, a session) count per IP. The client IP comes from X-Forwarded-For only when TRUST_PROXY
+ * is set (Koa's ctx.ip); an IPv6 address counts as its /64 (networkKey). Each refusal is reported to `onRefused`,
+ * for the metrics.
  *
  * Every attempt is counted as it starts, atomically, and given back when it turns out to have succeeded: a
  * check made before counting would let a burst of concurrent guesses all through. So an attempt in flight
@@ -29,6 +33,7 @@ export class AbuseLimits {
   private readonly registrationsPerIp?: Limiter;
   private readonly clientRegistrationsPerIp?: Limiter;
   private readonly failuresPerClientAndIp?: Limiter;
+  private readonly anonymousRecordsPerIp?: Limiter;
 
   constructor(limits: Config['limits'], limiter: LimiterFactory, private readonly onRefused: (limit: LimitName) => void = () => {}) {
     const make = (name: string, attempts: number, window: number) => (attempts > 0 ? limiter(name, attempts, window) : undefined);
@@ -37,6 +42,7 @@ export class AbuseLimits {
     this.registrationsPerIp = make('register-ip', limits.registrationsPerIp, REGISTRATION_WINDOW_SECONDS);
     this.clientRegistrationsPerIp = make('client-ip', limits.clientRegistrationsPerIp, REGISTRATION_WINDOW_SECONDS);
     this.failuresPerClientAndIp = make('client-failures', limits.tokenErrorsPerClientAndIp, CLIENT_FAILURE_WINDOW_SECONDS);
+    this.anonymousRecordsPerIp = make('anonymous-ip', limits.anonymousRecordsPerIp, ANONYMOUS_RECORD_WINDOW_SECONDS);
   }
 
   /**
@@ -58,25 +64,36 @@ export class AbuseLimits {
   }
 
   /** Counts a client registration from this address: 0 when it may go on, else the seconds to wait (not counted). */
-  async clientRegistration(ip: string): Promise<number> {
-    const wait = (await this.clientRegistrationsPerIp?.take(networkKey(ip))) ?? 0;
-    if (wait) this.onRefused('client_registration');
-    return wait;
+  clientRegistration(ip: string): Promise<number> {
+    return this.take(this.clientRegistrationsPerIp, networkKey(ip), 'client_registration');
   }
 
   /**
    * Counts a request that authenticates as this client from this address: 0 when it may go on, else the
    * seconds to wait (the request is then refused, and not counted). See clientRequestPassed.
    */
-  async clientRequest(clientId: string, ip: string): Promise<number> {
-    const wait = (await this.failuresPerClientAndIp?.take(clientAndNetwork(clientId, ip))) ?? 0;
-    if (wait) this.onRefused('client_errors');
-    return wait;
+  clientRequest(clientId: string, ip: string): Promise<number> {
+    return this.take(this.failuresPerClientAndIp, clientAndNetwork(clientId, ip), 'client_errors');
   }
 
   /** Uncounts a request counted by clientRequest that did not end in a failure that counts. */
   async clientRequestPassed(clientId: string, ip: string): Promise<void> {
     await this.failuresPerClientAndIp?.giveBack(clientAndNetwork(clientId, ip));
+  }
+
+  /**
+   * Counts a record stored for nobody signed in at this address's request: 0 when it may be stored, else the seconds
+   * to wait (not counted).
+   */
+  anonymousRecord(ip: string): Promise<number> {
+    return this.take(this.anonymousRecordsPerIp, networkKey(ip), 'anonymous_records');
+  }
+
+  /** Counts one attempt against the key: 0 when it may go on, else the seconds to wait (reported, and not counted). */
+  private async take(limiter: Limiter | undefined, key: string, limit: LimitName): Promise<number> {
+    const wait = (await limiter?.take(key)) ?? 0;
+    if (wait) this.onRefused(limit);
+    return wait;
   }
 
   /**
@@ -101,7 +118,7 @@ export class AbuseLimits {
   }
 }
 
-export type LimitName = 'login' | 'registration' | 'client_registration' | 'client_errors';
+export type LimitName = 'login' | 'registration' | 'client_registration' | 'client_errors' | 'anonymous_records';
 
 type Counted = [Limiter | undefined, string][];
 
