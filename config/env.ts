@@ -38,6 +38,8 @@ export interface Config {
     clientRegistrationsPerIp: number;
     tokenErrorsPerClientAndIp: number;
     deviceCodeFailuresPerIp: number;
+    /** Records stored for nobody signed in (interactions, sessions, pushed requests, device codes), per 10 minutes. */
+    anonymousRecordsPerIp: number;
   };
   /** Seconds a self-registered (DCR) client is kept without use. */
   clientIdleTtlSeconds: number;
@@ -128,6 +130,8 @@ const schema = z.object({
   LIMIT_CLIENT_REGISTRATIONS_PER_IP: limit(30),
   LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: limit(30),
   LIMIT_DEVICE_CODE_FAILURES_PER_IP: limit(20),
+  // A person signing in makes two or three; an office behind one address signing in all at once stays well under it.
+  LIMIT_ANONYMOUS_RECORDS_PER_IP: limit(600),
   CLIENT_IDLE_TTL_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
     .min(1, 'must be from 1 to 3650').max(3650, 'must be from 1 to 3650').default(30),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 characters of letters, digits, "_", ":", "." or "-"')
@@ -223,6 +227,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       clientRegistrationsPerIp: env.LIMIT_CLIENT_REGISTRATIONS_PER_IP,
       tokenErrorsPerClientAndIp: env.LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP,
       deviceCodeFailuresPerIp: env.LIMIT_DEVICE_CODE_FAILURES_PER_IP,
+      anonymousRecordsPerIp: env.LIMIT_ANONYMOUS_RECORDS_PER_IP,
     },
     clientIdleTtlSeconds: env.CLIENT_IDLE_TTL_DAYS * 24 * 60 * 60,
     metricsToken: env.METRICS_TOKEN,

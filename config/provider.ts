@@ -23,6 +23,15 @@ export const TTL = {
  */
 export const ANONYMOUS_SESSION_TTL = 10 * 60;
 
+/**
+ * Seconds an interaction started by nobody signed in is kept (the request's parameters, waiting on the sign-in page):
+ * anyone can start them by the thousand. Long enough for a person to create an account on that page (a name, a
+ * password, perhaps a password manager's prompt), sign in and get one thing wrong on the way; past it, the page
+ * says the sign-in expired and the application starts a new one. The provider carries a sign-in on in an interaction
+ * of the signed-in user (consent), kept TTL.Interaction.
+ */
+export const ANONYMOUS_INTERACTION_TTL = 15 * 60;
+
 /** A rotated refresh token presented again within this many seconds is a duplicate refresh, not a theft. */
 export const REFRESH_REUSE_GRACE_SECONDS = 5;
 
@@ -76,6 +85,8 @@ export interface ProviderHooks {
     properties: string[];
     validator: (ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>) => void;
   };
+  /** Refuses an authorization request whose parameters are longer than config/parameter-limits.ts allows. */
+  parameterSizes: (ctx: KoaContextWithOIDC) => void;
   /** The scope an authorization request was sent with, before the provider's checks rewrote it. */
   sentScope: (ctx: KoaContextWithOIDC) => string[];
   /**
@@ -112,12 +123,19 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
       ...TTL,
       // Asked at every save: the provider saves the session again once someone signs in, for the full lifetime.
       Session: (_ctx, session) => (session.accountId ? TTL.Session : ANONYMOUS_SESSION_TTL),
+      // Asked when an interaction starts; the provider saves it again (a submitted sign-in) for the time it has left.
+      Interaction: (_ctx, interaction) => (interaction.session?.accountId ? TTL.Interaction : ANONYMOUS_INTERACTION_TTL),
     },
     pkce: {
       // Public clients must use PKCE (S256 only, the library default); confidential client1 may omit it, as the seed does.
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
+    // The provider runs these validators in this order, each whether or not its parameter is present, once its own
+    // checks of an authorization, pushed authorization or device authorization request passed and before it stores
+    // anything of it.
     extraParams: {
+      // Every request here has a client_id: the sizes of all the parameters are checked first, before scope's rewrite.
+      client_id: hooks.parameterSizes,
       // Runs whether or not the request has a scope, after the provider's scope and resource checks: see processedScope.
       async scope(ctx) {
         const params = ctx.oidc.params!;

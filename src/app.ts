@@ -33,6 +33,7 @@ import type { BearerCheck } from './mcp/bearer.js';
 import { mcpEdge } from './mcp/edge.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
 import { mcpRoutes } from './mcp/routes.js';
+import { limitAnonymousRecords } from './oauth/anonymous-record-limit.js';
 import { limitClientErrors } from './oauth/client-error-limit.js';
 import { limitClientRegistrations } from './oauth/client-registration-limit.js';
 import { limitDeviceCodeGuesses } from './oauth/device-code-limit.js';
@@ -44,6 +45,7 @@ import { allowAnyLoopbackPort } from './oauth/loopback-redirect.js';
 import { tiePostLogoutRedirects } from './oauth/post-logout-redirect.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
 import { noStore } from './oauth/no-store.js';
+import { limitSignOutParameters, refuseOversizeParameters } from './oauth/parameter-sizes.js';
 import { providerPages } from './oauth/provider-pages.js';
 import { seedRoutes } from './oauth/routes.js';
 import { sentScope } from './oauth/sent-scope.js';
@@ -94,6 +96,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcp
       findAccount: findAccount(accounts),
       loadExistingGrant: loadExistingGrant(clients.firstParty, stores.consents),
       clientMetadataPolicy: clientMetadataPolicy(staticClientIds),
+      parameterSizes: refuseOversizeParameters,
       sentScope,
       fetch: outboundFetch ?? guardedFetch({ onFailure: (origin, reason) => log.warn({ origin }, `outbound fetch failed: ${reason}`) }),
       ...providerPages,
@@ -107,6 +110,8 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcp
   const clientErrorLimit = limitClientErrors(provider, limits);
   limitClientRegistrations(provider, limits);
   limitDeviceCodeGuesses(provider, limits);
+  limitAnonymousRecords(provider, limits);
+  limitSignOutParameters(provider);
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'provider error'));
   provider.on('grant.success', (ctx) => metrics.tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type) }));
 

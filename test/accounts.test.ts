@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { createPasswordHasher, HASHING_SLOTS, Slots, type PasswordHasher } from '../src/accounts/password.js';
 
 const IP = '127.0.0.1';
-const NO_LIMITS = new AbuseLimits({ loginFailuresPerUsername: 0, loginFailuresPerIp: 0, registrationsPerIp: 0, clientRegistrationsPerIp: 0, tokenErrorsPerClientAndIp: 0, deviceCodeFailuresPerIp: 0 }, memoryLimiters);
+const NO_LIMITS = new AbuseLimits({ loginFailuresPerUsername: 0, loginFailuresPerIp: 0, registrationsPerIp: 0, clientRegistrationsPerIp: 0, tokenErrorsPerClientAndIp: 0, deviceCodeFailuresPerIp: 0, anonymousRecordsPerIp: 0 }, memoryLimiters);
 
 /** The real argon2 hasher, counting which verification each call made. */
 function countingHasher() {

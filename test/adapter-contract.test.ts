@@ -454,7 +454,7 @@ function contract(name: string, makeStorage: () => OidcBacking) {
       const adapter = (model: string): Adapter => backing.storage.factory(model);
       /** When the records with expiresIn=1 were stored. */
       let stored = 0;
-      const ids = { at: rid(), session: rid(), device: rid(), code: rid(), forever: rid(), foreverSession: rid(), long: rid() };
+      const ids = { at: rid(), session: rid(), device: rid(), code: rid(), forever: rid(), foreverSession: rid(), long: rid(), renewed: rid() };
       const uids = { short: rid(), forever: rid() };
       const userCode = `UC-${rid()}`;
       const grantId = rid();
@@ -471,6 +471,7 @@ function contract(name: string, makeStorage: () => OidcBacking) {
           adapter('AccessToken').upsert(ids.forever, tokenPayload()),
           adapter('Session').upsert(ids.foreverSession, { uid: uids.forever, accountId: 'b' }),
           adapter('RefreshToken').upsert(ids.long, tokenPayload(), 3600),
+          adapter('AccessToken').upsert(ids.renewed, tokenPayload(), 1).then(() => adapter('AccessToken').upsert(ids.renewed, tokenPayload())),
         ]);
         stored = start;
       });
@@ -517,9 +518,10 @@ function contract(name: string, makeStorage: () => OidcBacking) {
         }
       });
 
-      it('records without expiresIn (or with a long one) are still there', async () => {
+      it('records without expiresIn (or with a long one) are still there, one saved again without it too', async () => {
         await sleepUntil(stored + GONE_AFTER_MS);
         expect(await adapter('AccessToken').find(ids.forever)).to.be.an('object');
+        expect(await adapter('AccessToken').find(ids.renewed)).to.be.an('object');
         expect(await adapter('Session').findByUid(uids.forever)).to.include({ accountId: 'b' });
         expect(await adapter('RefreshToken').find(ids.long)).to.be.an('object');
       });

@@ -31,6 +31,7 @@ describe('configuration from the environment', () => {
     expect(config.limits).to.deep.equal({
       loginFailuresPerUsername: 10, loginFailuresPerIp: 50, registrationsPerIp: 20, clientRegistrationsPerIp: 30, tokenErrorsPerClientAndIp: 30,
       deviceCodeFailuresPerIp: 20,
+      anonymousRecordsPerIp: 600,
     });
     expect(config.usesDevDefaults).to.deep.equal({ client1Secret: true, cookieKeys: true, jwks: true });
     expect(config.clientIdleTtlSeconds).to.equal(30 * 24 * 60 * 60);
@@ -42,8 +43,10 @@ describe('configuration from the environment', () => {
       CLIENT1_SECRET: 'another-secret', CLIENT1_REDIRECT_URIS: 'https://app.example.com/cb, http://localhost:8080/callback',
       RESOURCE_SERVERS: 'rs1:0123456789abcdef0123', COOKIE_KEYS: `${'a'.repeat(32)},${'b'.repeat(40)}`, JWKS: privateJwks,
       METRICS_TOKEN: 'scrape-0123456789abcdef', CLIENT_IDLE_TTL_DAYS: '7', LIMIT_DEVICE_CODE_FAILURES_PER_IP: '5',
+      LIMIT_ANONYMOUS_RECORDS_PER_IP: '50',
     });
     expect(config.limits.deviceCodeFailuresPerIp).to.equal(5);
+    expect(config.limits.anonymousRecordsPerIp).to.equal(50);
     expect(config.clientIdleTtlSeconds).to.equal(7 * 24 * 60 * 60);
     expect(config.metricsToken).to.equal('scrape-0123456789abcdef');
     expect(config).to.include({ port: 8080, host: '0.0.0.0', issuer: 'https://auth.example.com', trustProxy: 1, logLevel: 'warn' });
@@ -82,6 +85,8 @@ describe('configuration from the environment', () => {
     ['RESOURCE_SERVERS', 'no-secret', /client_id:secret/],
     ['METRICS_TOKEN', 'short', /at least 16/],
     ['CLIENT_IDLE_TTL_DAYS', '0', /1 to 3650/],
+    ['LIMIT_ANONYMOUS_RECORDS_PER_IP', '-1', /0 \(off\) or more/],
+    ['LIMIT_ANONYMOUS_RECORDS_PER_IP', 'many', /number/],
     ['CLIENT_IDLE_TTL_DAYS', '1.5', /whole number/],
     ['LIMIT_DEVICE_CODE_FAILURES_PER_IP', '-1', /0 \(off\) or more/],
     ['LIMIT_DEVICE_CODE_FAILURES_PER_IP', 'twenty', /number/],

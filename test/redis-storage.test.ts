@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Browser } from './helpers/browser.js';
-import { freePort, hasRedisServerBinary, OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { freePort, hasRedisServerBinary, keysUnder, OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 import {
   authorizeCode, authorizeUrl, exchangeCode, form, json, loggedInBrowser, registerUser, tokensFor, uniqueName, type Tokens,
 } from './helpers/seed.js';
@@ -28,17 +28,6 @@ function addressOf(server: TestServer): string {
 
 function refresh(base: string, refreshToken: string, init: RequestInit = {}) {
   return fetch(`${base}/oauth/token`, { ...form({ grant_type: 'refresh_token', refresh_token: refreshToken, ...CLIENT }), ...init });
-}
-
-async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    found.push(...batch.map((key) => key.slice(prefix.length)));
-    cursor = next;
-  } while (cursor !== '0');
-  return found.sort();
 }
 
 /** Servers opened by a suite, closed by its after hook however its tests ended. */
@@ -432,6 +421,49 @@ describe('Redis storage, end to end', function () {
       expect(status, 'registration after Redis is back').to.equal(201);
       const after = await tokensFor(url);
       expect((await fetch(`${url}/oauth/userinfo`, bearer(after.tokens.access_token))).status).to.equal(200);
+      expect(unhandled, 'unhandled rejections').to.deep.equal([]);
+    });
+
+    it('a full Redis (maxmemory, noeviction, as docker-compose.yml runs it) is a 503 for what stores; reads go on', async () => {
+      const redis = await ownRedis();
+      const prefix = uniquePrefix();
+      const server = await servers.start({ REDIS_URL: redis.url, REDIS_PREFIX: prefix });
+      // The same storage with the per-address limit of anonymous records on, which counts in Redis too.
+      const limited = await servers.start({ REDIS_URL: redis.url, REDIS_PREFIX: prefix, LIMIT_ANONYMOUS_RECORDS_PER_IP: '100' });
+      const { url } = server;
+      const { browser, tokens } = await tokensFor(url);
+      const admin = new Redis(redis.url);
+      try {
+        // Full: it holds more than its maxmemory already, and evicts nothing.
+        await admin.config('SET', 'maxmemory-policy', 'noeviction');
+        await admin.config('SET', 'maxmemory', '1');
+        expect(await admin.set('one-more', 'x').catch((err: Error) => err.message)).to.match(/^OOM /);
+
+        const push = (base: string) => fetch(`${base}/oauth/par`, withTimeout(form({
+          client_id: 'mcp-cli', response_type: 'code', redirect_uri: 'http://127.0.0.1/callback',
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+        })));
+        await expect503('POST /oauth/par', () => push(url));
+        await expect503('POST /oauth/par, counted per address first', () => push(limited.url));
+        await expect503('POST /oauth/device/auth', () => fetch(`${url}/oauth/device/auth`, withTimeout(form({ client_id: 'mcp-cli' }))));
+        await expect503('POST /oauth/register', () => fetch(`${url}/oauth/register`, withTimeout(json({ username: uniqueName(), password: 'password123' }))));
+        for (const base of [url, limited.url]) {
+          const signIn = await fetch(authorizeUrl(base), withTimeout({ redirect: 'manual' }));
+          expect(signIn.status, 'a sign-in: an error redirect to the client').to.equal(303);
+          expect(new URL(signIn.headers.get('location')!).searchParams.get('error')).to.equal('temporarily_unavailable');
+        }
+        expect(await keysUnder(admin, `${prefix}PushedAuthorizationRequest:`), 'no record stored past maxmemory').to.deep.equal([]);
+
+        // Reads: a token in hand still works.
+        expect((await fetch(`${url}/oauth/userinfo`, withTimeout(bearer(tokens.access_token)))).status).to.equal(200);
+
+        // Once there is room again, everything works again.
+        await admin.config('SET', 'maxmemory', '0');
+        const { code } = await authorizeCode(browser);
+        expect((await exchangeCode(url, code)).status).to.equal(200);
+      } finally {
+        await admin.quit();
+      }
       expect(unhandled, 'unhandled rejections').to.deep.equal([]);
     });
 

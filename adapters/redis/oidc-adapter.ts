@@ -24,21 +24,32 @@ declare module 'ioredis' {
   }
 }
 
+/*
+ * A Redis at its maxmemory (noeviction) refuses a script at its first command that may take memory, unless the script
+ * has written something already: each script below that stores something starts with such a command (HSET, ZADD),
+ * or a full Redis would go on taking new records.
+ */
 const SCRIPTS = {
-  // Replaces the whole record, so no field of an earlier version (a stale `consumed`) survives.
+  // Replaces the whole record: its fields are written, then any other field of an earlier version (a stale
+  // `consumed`) and an expiry it no longer has are removed.
   oidcReplace: `
-    redis.call('DEL', KEYS[1])
     redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-    if tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+    local fields = {}
+    for i = 2, #ARGV, 2 do fields[ARGV[i]] = true end
+    for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+      if not fields[field] then redis.call('HDEL', KEYS[1], field) end
+    end
+    if tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) else redis.call('PERSIST', KEYS[1]) end
     return 1`,
   // 1: consumed now; 0: somebody consumed it first; -1: the record is gone. Never creates a record.
   oidcConsume: `
     if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
     return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`,
-  // Adds a member, prunes the members that expired, and lets the index expire with its longest-lived member.
+  // Adds a member (live: it is not pruned), prunes the members that expired, and lets the index expire with its
+  // longest-lived member.
   oidcIndexGrant: `
-    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
     redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
     local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
     if last == 'inf' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIREAT', KEYS[1], last) end
     return 1`,

@@ -7,6 +7,8 @@ const LOGIN_WINDOW_SECONDS = 15 * 60;
 const REGISTRATION_WINDOW_SECONDS = 60 * 60;
 const CLIENT_FAILURE_WINDOW_SECONDS = 15 * 60;
 const DEVICE_CODE_WINDOW_SECONDS = 15 * 60;
+// As long as a session of nobody signed in is kept (ANONYMOUS_SESSION_TTL), about as long as such an interaction.
+const ANONYMOUS_RECORD_WINDOW_SECONDS = 10 * 60;
 
 const tooMany = (what: string, seconds: number) =>
   new Problem(429, 'too_many_requests', `too many ${what}; try again in ${seconds} seconds`, seconds);
@@ -18,7 +20,8 @@ const tooMany = (what: string, seconds: number) =>
  * registrations count per IP. Failed client requests (a wrong client secret, a guessed code or refresh token)
  * count per client and address; while over the limit that address is refused for that client before the client
  * is authenticated. Wrong user codes on the device page count per IP (RFC 8628 §5.1); while over the limit that
- * address is refused before its code is looked up. The client IP comes from X-Forwarded-For only when TRUST_PROXY
+ * address is refused before its code is looked up. Records the provider stores for nobody signed in (a sign-in page's interaction, a pushed
+ * request, a device code, a session) count per IP. The client IP comes from X-Forwarded-For only when TRUST_PROXY
  * is set (Koa's ctx.ip); an IPv6 address counts as its /64 (networkKey). Each refusal is reported to `onRefused`,
  * for the metrics.
  *
@@ -33,6 +36,7 @@ export class AbuseLimits {
   private readonly clientRegistrationsPerIp?: Limiter;
   private readonly failuresPerClientAndIp?: Limiter;
   private readonly deviceCodeFailuresPerIp?: Limiter;
+  private readonly anonymousRecordsPerIp?: Limiter;
 
   constructor(limits: Config['limits'], limiter: LimiterFactory, private readonly onRefused: (limit: LimitName) => void = () => {}) {
     const make = (name: string, attempts: number, window: number) => (attempts > 0 ? limiter(name, attempts, window) : undefined);
@@ -42,6 +46,7 @@ export class AbuseLimits {
     this.clientRegistrationsPerIp = make('client-ip', limits.clientRegistrationsPerIp, REGISTRATION_WINDOW_SECONDS);
     this.failuresPerClientAndIp = make('client-failures', limits.tokenErrorsPerClientAndIp, CLIENT_FAILURE_WINDOW_SECONDS);
     this.deviceCodeFailuresPerIp = make('device-code-ip', limits.deviceCodeFailuresPerIp, DEVICE_CODE_WINDOW_SECONDS);
+    this.anonymousRecordsPerIp = make('anonymous-ip', limits.anonymousRecordsPerIp, ANONYMOUS_RECORD_WINDOW_SECONDS);
   }
 
   /**
@@ -93,6 +98,14 @@ export class AbuseLimits {
     await this.deviceCodeFailuresPerIp?.giveBack(networkKey(ip));
   }
 
+  /**
+   * Counts a record stored for nobody signed in at this address's request: 0 when it may be stored, else the seconds
+   * to wait (not counted).
+   */
+  anonymousRecord(ip: string): Promise<number> {
+    return this.count(this.anonymousRecordsPerIp, networkKey(ip), 'anonymous_records');
+  }
+
   /** Counts one attempt against `key`: 0 when it may go on, else the seconds to wait (reported, and not counted). */
   private async count(limiter: Limiter | undefined, key: string, limit: LimitName): Promise<number> {
     const wait = (await limiter?.take(key)) ?? 0;
@@ -119,7 +132,7 @@ export class AbuseLimits {
   }
 }
 
-export type LimitName = 'login' | 'registration' | 'client_registration' | 'client_errors' | 'device_code';
+export type LimitName = 'login' | 'registration' | 'client_registration' | 'client_errors' | 'device_code' | 'anonymous_records';
 
 type Counted = [Limiter | undefined, string][];
 

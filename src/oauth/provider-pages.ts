@@ -15,6 +15,9 @@ function deviceCodeError(err: Error | undefined): string {
   if ((err as { userCode?: string }).userCode || err.name === 'NoCodeError') return 'That code is not right, or it expired. Check it and try again.';
   if (err.name === 'AbortedError') return 'The sign-in was cancelled.';
   if (err.name === 'StorageUnavailable') return 'The server cannot reach its storage right now. Try again in a few seconds.';
+  // "too many ...; try again in N seconds" as a sentence.
+  const { error, error_description: said = '' } = err as { error?: string; error_description?: string };
+  if (error === 'too_many_requests') return `${said.charAt(0).toUpperCase()}${said.slice(1)}.`;
   // The form was drawn for another session (an old tab, a restarted sign-in): the one drawn now works.
   if (err.name === 'InvalidRequest') return 'This form had expired. Enter the code again.';
   return 'Something went wrong. Start again on your device.';

@@ -5,6 +5,9 @@ class TooManyRequests extends errors.OIDCProviderError {
     super(429, 'too_many_requests');
     this.expose = true;
     this.error_description = description;
+    // At the authorization endpoint: the browser gets the error page rather than a redirect to the client with an
+    // error code OAuth does not define for it.
+    this.allow_redirect = false;
   }
 }
 

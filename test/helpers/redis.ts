@@ -100,6 +100,18 @@ export function testRedisUrl(): Promise<string | undefined> {
   return shared;
 }
 
+/** The keys under `prefix`, without it, sorted. */
+export async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    found.push(...batch.map((key) => key.slice(prefix.length)));
+    cursor = next;
+  } while (cursor !== '0');
+  return found.sort();
+}
+
 let counter = 0;
 /** A key prefix no other test (or test run on a shared Redis) uses. */
 export const uniquePrefix = () => `test:${process.pid}:${Date.now().toString(36)}:${++counter}:`;

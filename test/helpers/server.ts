@@ -17,6 +17,7 @@ const NO_LIMITS = {
   LIMIT_CLIENT_REGISTRATIONS_PER_IP: '0',
   LIMIT_TOKEN_ERRORS_PER_CLIENT_AND_IP: '0',
   LIMIT_DEVICE_CODE_FAILURES_PER_IP: '0',
+  LIMIT_ANONYMOUS_RECORDS_PER_IP: '0',
 };
 
 /** The real server, in this process, on an ephemeral port, configured from env-style variables. */
