@@ -1,9 +1,10 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createStores } from '../adapters/index.js';
 import type { Config } from '../config/env.js';
 import { resolveKeys } from '../config/keys.js';
 import { buildApp, type App, type AppParts } from './app.js';
+import { createBoundedServer } from './http/bounded-server.js';
 import type { Logger } from './log.js';
 
 export interface Running {
@@ -30,7 +31,7 @@ export type StartOptions = Pick<AppParts, 'outboundFetch' | 'mcpBearerCheck'>;
  * server waiting for its Redis answers 503 rather than refusing connections.
  */
 export async function start(config: Config, log: Logger, options: StartOptions = {}): Promise<Running> {
-  const server = createServer(starting);
+  const server = createBoundedServer(config.http, log, starting);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
