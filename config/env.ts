@@ -47,6 +47,17 @@ export interface Config {
   metricsToken: string | undefined;
   /** Who may call /mcp besides the issuer's own origin and host (DNS-rebinding protection). */
   mcp: { allowedOrigins: string[]; allowedHosts: string[] };
+  /**
+   * The HTTP server's bounds, in milliseconds (src/http/bounded-server.ts): the request's headers, and all of it with
+   * its body, must arrive within these; an idle keep-alive connection is closed after keepAliveTimeoutMs; at most
+   * maxConnections are open at once (0: no limit).
+   */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
+  /**
+   * On SIGTERM (src/http/drain.ts): for drainMs, idle keep-alive connections stay open to answer, with Connection:
+   * close, a request already on its way; after graceMs, whatever still runs is cut.
+   */
+  shutdown: { drainMs: number; graceMs: number };
   /** True when the process runs on any development default (see productionProblems). */
   usesDevDefaults: { client1Secret: boolean; cookieKeys: boolean; jwks: boolean };
 }
@@ -66,6 +77,11 @@ const commaList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolea
 
 const limit = (fallback: number) => z.coerce.number({ error: 'must be a number' })
   .int('must be a whole number').min(0, 'must be 0 (off) or more').default(fallback);
+
+/** Longer than an hour is no bound at all; a floor of a second catches seconds written where milliseconds are meant. */
+const milliseconds = (fallback: number, min = 1000) => z.coerce.number({ error: 'must be a number' })
+  .int('must be a whole number of milliseconds').min(min, `must be from ${min} to 3600000 (milliseconds)`)
+  .max(3_600_000, `must be from ${min} to 3600000 (milliseconds)`).default(fallback);
 
 const parseUrl = (v: string) => (URL.canParse(v) ? new URL(v) : undefined);
 
@@ -142,6 +158,14 @@ const schema = z.object({
     .optional(),
   MCP_ALLOWED_ORIGINS: z.string().transform(commaList).pipe(z.array(origin)).default([]),
   MCP_ALLOWED_HOSTS: z.string().transform(commaList).pipe(z.array(hostHeader)).default([]),
+  HTTP_HEADERS_TIMEOUT_MS: milliseconds(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: milliseconds(30_000),
+  // Above the 60 s idle timeout of common proxies (nginx's upstream keepalive_timeout, AWS ALB), so that they, not
+  // we, close an idle connection: a proxy never sends a request on a connection we are closing.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds(65_000),
+  HTTP_MAX_CONNECTIONS: limit(4096),
+  SHUTDOWN_DRAIN_MS: milliseconds(2_000, 0),
+  SHUTDOWN_GRACE_MS: milliseconds(10_000),
 });
 
 function parseJwks(text: string, source: string): Config['jwks'] {
@@ -177,6 +201,18 @@ function loadJwks(env: z.infer<typeof schema>): Config['jwks'] {
   return undefined;
 }
 
+/** Bounds that only make sense in a given order; Node itself refuses a headers timeout above the request timeout. */
+function orderProblems(env: z.infer<typeof schema>): string[] {
+  const problems: string[] = [];
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(`HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS}), which covers the headers too`);
+  }
+  if (env.SHUTDOWN_DRAIN_MS > env.SHUTDOWN_GRACE_MS) {
+    problems.push(`SHUTDOWN_DRAIN_MS: must not exceed SHUTDOWN_GRACE_MS (${env.SHUTDOWN_GRACE_MS}), which ends the drain too`);
+  }
+  return problems;
+}
+
 /** Production must not run on secrets everybody knows; each problem names the variable to set. */
 function productionProblems(config: Config): string[] {
   const problems: string[] = [];
@@ -207,6 +243,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   const env = parsed.data;
+  const disordered = orderProblems(env);
+  if (disordered.length) throw new ConfigError(disordered);
   const jwks = loadJwks(env);
   const config: Config = {
     nodeEnv: env.NODE_ENV,
@@ -232,6 +270,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     clientIdleTtlSeconds: env.CLIENT_IDLE_TTL_DAYS * 24 * 60 * 60,
     metricsToken: env.METRICS_TOKEN,
     mcp: { allowedOrigins: env.MCP_ALLOWED_ORIGINS, allowedHosts: env.MCP_ALLOWED_HOSTS },
+    http: {
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: env.HTTP_MAX_CONNECTIONS,
+    },
+    shutdown: { drainMs: env.SHUTDOWN_DRAIN_MS, graceMs: env.SHUTDOWN_GRACE_MS },
     // Generated keys are a development default only where nothing keeps them: with Redis they are shared and kept.
     usesDevDefaults: {
       client1Secret: !env.CLIENT1_SECRET,

@@ -3,8 +3,6 @@ import { ConfigError, loadConfig } from '../config/env.js';
 import { createLogger } from './log.js';
 import { start, type Running } from './start.js';
 
-const SHUTDOWN_GRACE_MS = 10_000;
-
 /** Entry point: configuration → app → listen, and a clean stop on SIGTERM / SIGINT. */
 async function main() {
   loadDotenv({ quiet: true });
@@ -21,16 +19,17 @@ async function main() {
   const log = createLogger(config.logLevel);
   let running: Running | undefined;
 
-  // Stop accepting, let in-flight requests finish (bounded), close storage, exit.
+  // Stop accepting, let in-flight requests finish (bounded by the grace), close storage, exit.
   const stop = async (signal: string) => {
     log.info(`${signal}: shutting down`);
     // Still waiting for storage: every request so far was answered 503 at once, and nothing is open to close.
     if (!running) process.exit(0);
     const { server, close } = running;
+    const { graceMs } = config.shutdown;
     const force = setTimeout(() => {
-      log.warn(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing their connections`);
+      log.warn(`requests still running after ${graceMs / 1000} s; closing their connections`);
       server.closeAllConnections();
-    }, SHUTDOWN_GRACE_MS).unref();
+    }, graceMs).unref();
     await close();
     clearTimeout(force);
     process.exit(0);

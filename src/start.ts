@@ -1,9 +1,11 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createStores } from '../adapters/index.js';
 import type { Config } from '../config/env.js';
 import { resolveKeys } from '../config/keys.js';
 import { buildApp, type App, type AppParts } from './app.js';
+import { createBoundedServer } from './http/bounded-server.js';
+import { drainable } from './http/drain.js';
 import type { Logger } from './log.js';
 
 export interface Running {
@@ -30,7 +32,8 @@ export type StartOptions = Pick<AppParts, 'outboundFetch' | 'mcpBearerCheck'>;
  * server waiting for its Redis answers 503 rather than refusing connections.
  */
 export async function start(config: Config, log: Logger, options: StartOptions = {}): Promise<Running> {
-  const server = createServer(starting);
+  const server = createBoundedServer(config.http, log, starting);
+  const drain = drainable(server, config.shutdown.drainMs);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -51,22 +54,17 @@ export async function start(config: Config, log: Logger, options: StartOptions =
   }
   const app = buildApp({ config, issuer, keys, log, stores, ...options });
   server.off('request', starting);
-  server.on('request', app.handler);
+  server.on('request', drain.handle(app.handler));
 
   return {
     server,
     issuer,
     app,
     close: async () => {
-      // Connections whose request finishes during shutdown go idle one by one: close each as it does, rather
-      // than waiting out the keep-alive timeout.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        void app.close();
-      });
-      clearInterval(sweep);
+      const drained = drain.close();
+      // The 2026-07-28 subscription streams end with their final result, rather than wait for the grace to cut them.
+      void app.close();
+      await drained;
       await stores.close();
     },
   };

@@ -35,6 +35,8 @@ describe('configuration from the environment', () => {
     });
     expect(config.usesDevDefaults).to.deep.equal({ client1Secret: true, cookieKeys: true, jwks: true });
     expect(config.clientIdleTtlSeconds).to.equal(30 * 24 * 60 * 60);
+    expect(config.http).to.deep.equal({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000, maxConnections: 4096 });
+    expect(config.shutdown).to.deep.equal({ drainMs: 2000, graceMs: 10_000 });
   });
 
   it('reads every documented variable', () => {
@@ -44,9 +46,13 @@ describe('configuration from the environment', () => {
       RESOURCE_SERVERS: 'rs1:0123456789abcdef0123', COOKIE_KEYS: `${'a'.repeat(32)},${'b'.repeat(40)}`, JWKS: privateJwks,
       METRICS_TOKEN: 'scrape-0123456789abcdef', CLIENT_IDLE_TTL_DAYS: '7', LIMIT_DEVICE_CODE_FAILURES_PER_IP: '5',
       LIMIT_ANONYMOUS_RECORDS_PER_IP: '50',
+      HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '20000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '620000',
+      HTTP_MAX_CONNECTIONS: '0', SHUTDOWN_DRAIN_MS: '0', SHUTDOWN_GRACE_MS: '25000',
     });
     expect(config.limits.deviceCodeFailuresPerIp).to.equal(5);
     expect(config.limits.anonymousRecordsPerIp).to.equal(50);
+    expect(config.http).to.deep.equal({ headersTimeoutMs: 5000, requestTimeoutMs: 20_000, keepAliveTimeoutMs: 620_000, maxConnections: 0 });
+    expect(config.shutdown).to.deep.equal({ drainMs: 0, graceMs: 25_000 });
     expect(config.clientIdleTtlSeconds).to.equal(7 * 24 * 60 * 60);
     expect(config.metricsToken).to.equal('scrape-0123456789abcdef');
     expect(config).to.include({ port: 8080, host: '0.0.0.0', issuer: 'https://auth.example.com', trustProxy: 1, logLevel: 'warn' });
@@ -93,6 +99,16 @@ describe('configuration from the environment', () => {
     ['LIMIT_DEVICE_CODE_FAILURES_PER_IP', '2.5', /whole number/],
     ['METRICS_TOKEN', 'has a space in it somewhere', /bearer token/],
     ['JWKS', '{not json', /not valid JSON/],
+    // Seconds written where milliseconds are meant.
+    ['HTTP_HEADERS_TIMEOUT_MS', '10', /from 1000 to 3600000/],
+    ['HTTP_REQUEST_TIMEOUT_MS', '4000000', /from 1000 to 3600000/],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '65s', /number/],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '1500.5', /whole number/],
+    ['HTTP_MAX_CONNECTIONS', '-1', /0 \(off\) or more/],
+    ['SHUTDOWN_DRAIN_MS', '-5', /from 0 to 3600000/],
+    ['SHUTDOWN_GRACE_MS', '0', /from 1000 to 3600000/],
+    ['HTTP_HEADERS_TIMEOUT_MS', '40000', /must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)/],
+    ['SHUTDOWN_DRAIN_MS', '15000', /must not exceed SHUTDOWN_GRACE_MS \(10000\)/],
     ['JWKS', '{"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]}', /private/],
   ] as const) {
     it(`refuses ${name}=${value}`, () => {

@@ -20,9 +20,12 @@ const NO_LIMITS = {
   LIMIT_ANONYMOUS_RECORDS_PER_IP: '0',
 };
 
+/** Closing a test server does not wait for the keep-alive connections fetch keeps open (src/http/drain.ts). */
+const NO_DRAIN = { SHUTDOWN_DRAIN_MS: '0' };
+
 /** The real server, in this process, on an ephemeral port, configured from env-style variables. */
 export async function startTestServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...NO_LIMITS, ...env });
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...NO_LIMITS, ...NO_DRAIN, ...env });
   const running = await start(config, createLogger(config.logLevel), options);
   return { url: running.issuer, running, close: () => running.close() };
 }

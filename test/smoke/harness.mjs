@@ -4,6 +4,7 @@
 // JavaScript on purpose: the drivers run on whatever Node runs CI, whatever runtime they test.
 // REDIS_URL, when set, is passed on (with a prefix of its own), so a run covers the Redis storage too.
 import { spawn, spawnSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -69,14 +70,40 @@ export async function expectStatus(res, status) {
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${(await res.text()).slice(0, 300)}`);
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A token request whose headers the server has read and whose body has not all arrived: a request in flight. */
+async function tokenRequestInFlight(base) {
+  const body = 'grant_type=refresh_token&refresh_token=smoke&client_id=client1&client_secret=secret1';
+  const req = httpRequest(new URL('/oauth/token', base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length },
+  });
+  // Settled with the error, if any, so that a server dying before the step awaits it fails the step, not the driver.
+  const answer = new Promise((resolve) => {
+    req.on('response', (res) => res.resume().on('end', () => resolve(res)));
+    req.on('error', resolve);
+  });
+  req.write(body.slice(0, 10));
+  await new Promise((resolve) => req.once('socket', (socket) => socket.once('connect', resolve)));
+  await sleep(200);
+  return { answer, finish: () => req.end(body.slice(10)) };
+}
+
 /** Runs `walk(issuer)` against `server`, stops the server cleanly (a step of its own), reports and exits. */
 export async function run(server, title, walk) {
   try {
     const base = await server.issuer;
     console.log(`${title}: ${server.label} at ${base}`);
     await walk(base);
-    await step('SIGTERM stops the server cleanly (exit code 0)', async () => {
+    await step('SIGTERM stops the server cleanly: a request in flight is answered, with Connection: close; exit code 0', async () => {
+      const inFlight = await tokenRequestInFlight(base);
       server.child.kill('SIGTERM');
+      await sleep(300);
+      inFlight.finish();
+      const res = await inFlight.answer;
+      check(!(res instanceof Error), `no answer: ${res.message}`);
+      check(res.headers.connection === 'close', `the answer says Connection: ${res.headers.connection}`);
       const code = await server.exited;
       check(code === 0, `exit ${code}`);
     });
