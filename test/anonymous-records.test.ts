@@ -183,7 +183,7 @@ describe('records of nobody signed in', function () {
       expect(await expectHtmlErrorPage(signOut, 429, 'too_many_requests')).to.match(TOO_MANY);
       const device = await fetch(`${on.server.url}/oauth/device`, { headers: { ...HTML, ...ip } });
       expectRetryAfter(device);
-      expect(await expectHtmlPage(device, 429)).to.include('Too many sign-ins started from this network');
+      expect(await expectHtmlPage(device, 429)).to.include('too many sign-ins started from this network');
       expect(device.headers.getSetCookie(), 'a cookie for a session that was not stored').to.deep.equal([]);
       expect(await records()).to.deep.equal(stored);
     });

@@ -15,9 +15,6 @@ function deviceCodeError(err: Error | undefined): string {
   if ((err as { userCode?: string }).userCode || err.name === 'NoCodeError') return 'That code is not right, or it expired. Check it and try again.';
   if (err.name === 'AbortedError') return 'The sign-in was cancelled.';
   if (err.name === 'StorageUnavailable') return 'The server cannot reach its storage right now. Try again in a few seconds.';
-  // "too many ...; try again in N seconds" as a sentence.
-  const { error, error_description: said = '' } = err as { error?: string; error_description?: string };
-  if (error === 'too_many_requests') return `${said.charAt(0).toUpperCase()}${said.slice(1)}.`;
   // The form was drawn for another session (an old tab, a restarted sign-in): the one drawn now works.
   if (err.name === 'InvalidRequest') return 'This form had expired. Enter the code again.';
   return 'Something went wrong. Start again on your device.';
@@ -116,13 +113,14 @@ export const providerPages: Pick<ProviderHooks,
     // A GET draws this form before its new session is saved; an error draws it after the session was saved or not,
     // so only then does a session without an expiry mean that none is stored.
     if (err && out && typeof ctx.oidc.session?.exp !== 'number') return refuseWithoutSession(ctx, out);
-    // Refused before the code was looked up (src/oauth/device-code-limit.ts): no form until the wait is over.
+    // Refused before the code was looked up (device-code-limit.ts) or before a session was stored for the page
+    // (anonymous-record-limit.ts): no form until the wait is over.
     if (out?.error === 'too_many_requests') {
       return sendPage(ctx, 'error', {
         title: 'Connect a device',
         error: out.error,
         description: out.error_description ?? '',
-        advice: 'Wrong codes entered from your network are limited. Wait, then enter the code your device shows.',
+        advice: 'What your network can do here is limited for a while. Wait, then enter the code your device shows.',
       }, 429);
     }
     await sendPage(ctx, 'device', {
