@@ -1,17 +1,18 @@
-import type { Redis } from 'ioredis';
 import type { Consent, ConsentStore } from '../stores.js';
-import { guarded } from './client.js';
+import { guarded, type RedisClient } from './client.js';
+import { DurableWrites } from './durable-writes.js';
 
 /* P consents:{<accountId>}   hash: client id → JSON {clientId, grantId, grantedAt} */
 
 export class RedisConsentStore implements ConsentStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(private readonly redis: RedisClient, private readonly prefix: string, private readonly writes = new DurableWrites(redis)) {}
 
   private key = (accountId: string) => `${this.prefix}consents:{${accountId}}`;
 
   remember(accountId: string, clientId: string, grantId: string): Promise<void> {
     return guarded(async () => {
-      await this.redis.hset(this.key(accountId), clientId, JSON.stringify({ clientId, grantId, grantedAt: Date.now() }));
+      const consent = JSON.stringify({ clientId, grantId, grantedAt: Date.now() });
+      await this.writes.run((p) => p.hset(this.key(accountId), clientId, consent));
     });
   }
 
@@ -29,7 +30,8 @@ export class RedisConsentStore implements ConsentStore {
   forget(accountId: string, clientId: string): Promise<Consent | undefined> {
     return guarded(async () => {
       const consent = await this.find(accountId, clientId);
-      await this.redis.hdel(this.key(accountId), clientId);
+      // A consent taken back must stay taken back after a failover.
+      await this.writes.run((p) => p.hdel(this.key(accountId), clientId));
       return consent;
     });
   }
