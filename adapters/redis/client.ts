@@ -13,12 +13,13 @@ export type RedisClient = Redis | Cluster;
  */
 const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY|OOM|NOREPLICAS|ERR WAIT cannot be used with replica)\b/;
 /**
- * What ioredis says when it has no usable connection (offline queue off, connection gone, timeout), or no usable
+ * What ioredis says when it has no usable connection (offline queue off, connection gone under a command or a
+ * pipeline, timeout), or no usable
  * cluster map or primary: a cluster mid-failover (redirections that do not settle, slots no node serves yet) or
  * sentinels that cannot be asked.
  */
 const NO_CONNECTION = new RegExp('^(' + [
-  "Stream isn't writeable", 'Connection is closed', 'Command timed out', 'connect ETIMEDOUT',
+  "Stream isn't writeable", 'Connection is closed', 'Command timed out', 'connect ETIMEDOUT', 'Command aborted due to connection close',
   'Too many Cluster redirections', 'Failed to refresh slots cache', "Cluster isn't ready", 'None of startup nodes is available',
   'Cluster is disconnected', 'All sentinels are unreachable',
 ].join('|') + ')');
