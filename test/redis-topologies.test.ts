@@ -1,8 +1,9 @@
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { Cluster, Redis } from 'ioredis';
 import { StorageUnavailable } from '../adapters/errors.js';
 import { createStores } from '../adapters/index.js';
-import { classify } from '../adapters/redis/client.js';
+import { classify, describeTopology } from '../adapters/redis/client.js';
 import { loadConfig } from '../config/env.js';
 import { createLogger } from '../src/log.js';
 import { callTool, mcpPost, mcpToken, noteTexts, revoke, toolCall } from './helpers/mcp.js';
@@ -21,17 +22,28 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const bearer = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } });
 
-/** Servers opened by a suite, closed by its after hook however its tests ended. */
+/** Servers opened by a suite, closed by its after hook however its tests ended; `log` gets their log lines. */
 function serverPool() {
   const open: TestServer[] = [];
   after(async () => {
     await Promise.all(open.splice(0).map((s) => s.close()));
   });
-  return async (env: Record<string, string>) => {
-    const server = await startTestServer(env);
+  return async (env: Record<string, string>, log?: string[]) => {
+    const sink = log && new Writable({ write(chunk, _encoding, done) { log.push(String(chunk)); done(); } });
+    const server = await startTestServer(sink ? { LOG_LEVEL: 'info', ...env } : env, {}, sink);
     open.push(server);
     return server;
   };
+}
+
+/** The outage lines of a log: one when storage went away, one when it was back, never two of a kind in a row. */
+function expectOutagesLoggedOnce(log: string[]) {
+  const outages = log.map((line) => JSON.parse(line).msg as string)
+    .filter((msg) => / is (unreachable|reachable again)/.test(msg))
+    .map((msg) => (msg.includes('unreachable') ? 'down' : 'back'));
+  expect(outages.length, 'outage lines').to.be.greaterThan(0);
+  expect(outages.filter((kind, i) => kind === (i % 2 ? 'back' : 'down')), outages.join(' ')).to.have.length(outages.length);
+  expect(outages.at(-1)).to.equal('back');
 }
 
 /** The seed flow (register, login, authorize, token, userinfo, refresh), then a note through the MCP tools. */
@@ -182,6 +194,7 @@ describe('Redis topologies', function () {
       reply("READONLY You can't write against a read only replica."),
       reply('NOREPLICAS Not enough good replicas to write.'),
       reply('ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.'),
+      reply('MOVED 3999 127.0.0.1:7002'),
       new Error('Too many Cluster redirections. Last error: ReplyError: MOVED 3999 127.0.0.1:7002'),
       new Error('Failed to refresh slots cache.'),
       Object.assign(new Error('Failed to refresh slots cache.'), { name: 'ClusterAllFailedError' }),
@@ -194,6 +207,16 @@ describe('Redis topologies', function () {
     }
     const bug = reply('WRONGTYPE Operation against a key holding the wrong kind of value');
     expect(classify(bug)).to.equal(bug);
+  });
+
+  it('names the topology in logs without its passwords', () => {
+    const access = { username: 'app', password: 'data-secret', tls: true };
+    expect(describeTopology({ kind: 'cluster', nodes: [{ host: 'r1', port: 7000 }, { host: '::1', port: 7001 }], ...access }))
+      .to.equal('Redis Cluster through r1:7000,[::1]:7001 (TLS, user app, password)');
+    expect(describeTopology({
+      kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }], name: 'mymaster', sentinelUsername: 'w', sentinelPassword: 'sentinel-secret', ...access,
+    })).to.equal('Redis primary "mymaster" through the sentinels s1:26379 (TLS, user app, password)');
+    expect(describeTopology({ kind: 'standalone', url: 'rediss://app:url-secret@r1:6380' })).to.equal('Redis at rediss://app:***@r1:6380');
   });
 
   describe('on a Redis Cluster', () => {
@@ -227,7 +250,8 @@ describe('Redis topologies', function () {
     it('a master killed in the middle of writes: 503s for a few seconds, then writes again, and no acknowledged write lost', async function () {
       this.timeout(90_000);
       const prefix = uniquePrefix();
-      const server = await onCluster({ REDIS_PREFIX: prefix, REDIS_WAIT_REPLICAS: '1' });
+      const log: string[] = [];
+      const server = await start({ REDIS_CLUSTER_NODES: cluster.it.nodeList, REDIS_PREFIX: prefix, REDIS_WAIT_REPLICAS: '1' }, log);
       const verifier = new Cluster(cluster.it.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
       try {
         const run = await writesThroughFailover(server.url, async () => {
@@ -239,6 +263,7 @@ describe('Redis topologies', function () {
           await cluster.it.settled(30_000);
         }, async (username) => (await verifier.exists(`${prefix}account:{${username.toLowerCase()}}`)) === 1);
         expectSurvived(run, 'cluster, master killed, REDIS_WAIT_REPLICAS=1', 15_000);
+        expectOutagesLoggedOnce(log);
       } finally {
         verifier.disconnect();
       }
@@ -279,7 +304,8 @@ describe('Redis topologies', function () {
     it('SENTINEL FAILOVER in the middle of writes: the client follows the new primary, no acknowledged write lost', async function () {
       this.timeout(90_000);
       const prefix = uniquePrefix();
-      const server = await start({ ...sentinelEnv(), REDIS_PREFIX: prefix, REDIS_WAIT_REPLICAS: '1' });
+      const log: string[] = [];
+      const server = await start({ ...sentinelEnv(), REDIS_PREFIX: prefix, REDIS_WAIT_REPLICAS: '1' }, log);
       const before = await group.it.primary();
       const verifier = new Redis({ sentinels: group.it.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })), name: SENTINEL_NAME });
       try {
@@ -292,6 +318,7 @@ describe('Redis topologies', function () {
         // The sentinels turn the old primary into the new one's replica only after it has reported itself a master
         // for 8 s: until then the one replica WAIT asks for does not exist, and writes that must survive answer 503.
         expectSurvived(run, 'sentinel, SENTINEL FAILOVER, REDIS_WAIT_REPLICAS=1', 25_000);
+        expectOutagesLoggedOnce(log);
       } finally {
         verifier.disconnect();
       }

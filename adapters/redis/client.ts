@@ -9,9 +9,10 @@ export type RedisClient = Redis | Cluster;
  * Redis replies that mean "not now" rather than "you asked for something wrong". OOM too: a Redis at its maxmemory
  * refuses writes until keys expire or an operator acts, which is an outage of storage, not a bug here. READONLY and
  * a refused WAIT come from a primary demoted by a failover, NOREPLICAS from one that lost its replicas
- * (min-replicas-to-write).
+ * (min-replicas-to-write). A MOVED or ASK that reaches here is a cluster slot still moving after its redirections ran
+ * out (REDIS_URL naming a cluster node is refused at start).
  */
-const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY|OOM|NOREPLICAS|ERR WAIT cannot be used with replica)\b/;
+const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY|OOM|NOREPLICAS|MOVED|ASK|ERR WAIT cannot be used with replica)\b/;
 /**
  * What ioredis says when it has no usable connection (offline queue off, connection gone under a command or a
  * pipeline, timeout), or no usable

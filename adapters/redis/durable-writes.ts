@@ -1,4 +1,4 @@
-import type { ChainableCommander } from 'ioredis';
+import { Cluster, type ChainableCommander } from 'ioredis';
 import { StorageUnavailable } from '../errors.js';
 import type { RedisClient } from './client.js';
 
@@ -9,6 +9,10 @@ export interface ReplicaWait {
 }
 
 const WARN_EVERY_MS = 30_000;
+/** Attempts at a write whose slot moved to another node (a cluster failover). */
+const ATTEMPTS = 3;
+
+const refreshedSlots = (cluster: Cluster) => new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
 
 /**
  * Writes that must survive the loss of the primary: accounts, consents, notes, grants, refresh tokens, clients.
@@ -36,20 +40,28 @@ export class DurableWrites {
   /** Runs the commands (on keys of one hash slot) in one pipeline and returns their results, once replicated. */
   async run(commands: (pipeline: ChainableCommander) => ChainableCommander): Promise<unknown[]> {
     const { replicas, timeoutMs } = this.wait;
-    const pipeline = commands(this.redis.pipeline());
-    if (replicas) pipeline.wait(replicas, timeoutMs);
-    const replies = (await pipeline.exec()) ?? [];
-    const failed = replies.find(([err]) => err);
-    if (failed) throw failed[0];
-    const results = replies.map(([, result]) => result);
-    if (!replicas) return results;
-    const confirmed = results.pop() as number;
-    if (confirmed < replicas) {
-      const shortfall = `${confirmed} of ${replicas} replicas confirmed a write within ${timeoutMs} ms`;
-      this.report(shortfall);
-      throw new StorageUnavailable(new Error(`WAIT: ${shortfall}`));
+    for (let attempt = 1; ; attempt++) {
+      const pipeline = commands(this.redis.pipeline());
+      if (replicas) pipeline.wait(replicas, timeoutMs);
+      const replies = (await pipeline.exec()) ?? [];
+      const failed = replies.find(([err]) => err)?.[0];
+      // ioredis follows a MOVED itself only when every other command of the pipeline is a read, which WAIT is not. A
+      // redirected write did not run: run it again once the cluster's map names the slot's new owner.
+      if (failed && /^MOVED /.test(failed.message) && this.redis instanceof Cluster && attempt < ATTEMPTS) {
+        await refreshedSlots(this.redis);
+        continue;
+      }
+      if (failed) throw failed;
+      const results = replies.map(([, result]) => result);
+      if (!replicas) return results;
+      const confirmed = results.pop() as number;
+      if (confirmed < replicas) {
+        const shortfall = `${confirmed} of ${replicas} replicas confirmed a write within ${timeoutMs} ms`;
+        this.report(shortfall);
+        throw new StorageUnavailable(new Error(`WAIT: ${shortfall}`));
+      }
+      return results;
     }
-    return results;
   }
 
   /** Once per WARN_EVERY_MS at most: a replica that is down would otherwise log on every write. */

@@ -14,7 +14,8 @@ const RECHECK_MS = 500;
 
 /**
  * Logs an outage once when it starts and once when it ends. It starts with the first sign of one: a connection
- * lost or refused, and on a cluster a node failing or leaving. It ends when `ping` answers again, which on a
+ * lost or refused, and on a cluster a node failing (not a node leaving the client's pool: replicas leave it at every
+ * start, the client sending nothing to them). It ends when `ping` answers again, which on a
  * cluster means every master, so that a shard whose failover is still under way is not called back; it is asked
  * when the client reconnects, and every RECHECK_MS meanwhile.
  * Returns the function that stops watching (at shutdown, when connections close on purpose).
@@ -50,7 +51,6 @@ export function watchOutages(redis: RedisClient, where: string, ping: () => Prom
   redis.on('error', (err: Error) => wentDown(err.message));
   if (redis instanceof Cluster) {
     redis.on('node error', (err: Error, node: string) => wentDown(`node ${node}: ${err.message}`));
-    redis.on('-node', (node: Redis) => wentDown(`node ${node.options.host}:${node.options.port} left`));
   }
   return () => {
     stopped = true;
