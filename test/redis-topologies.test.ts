@@ -323,5 +323,23 @@ describe('Redis topologies', function () {
         verifier.disconnect();
       }
     });
+
+    it('after SENTINEL FAILOVER, writes go to the new primary within seconds, not to the old one, still a primary for 8 s', async function () {
+      this.timeout(60_000);
+      const prefix = uniquePrefix();
+      const server = await start({ ...sentinelEnv(), REDIS_PREFIX: prefix });
+      const { token, user } = await mcpToken(server.url);
+      const before = await group.it.primary();
+      await ask(group.it.sentinels[0]!.port, 'SENTINEL', 'FAILOVER', SENTINEL_NAME);
+      await waitFor('the new primary', async () => (await group.it.primary()) !== before);
+      const after = await group.it.primary();
+      const notesOn = async (port: number) => Number(await ask(port, 'HLEN', `${prefix}notes:{${user.userId}}`));
+      const promotedAt = Date.now();
+      while (Date.now() - promotedAt < 3000 && (await notesOn(after.port)) === 0) {
+        await mcpPost(server.url, token, toolCall('notes_add', { text: 'after the failover' }));
+        await sleep(100);
+      }
+      expect(await notesOn(after.port), 'notes written on the new primary').to.be.greaterThan(0);
+    });
   });
 });
