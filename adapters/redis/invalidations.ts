@@ -1,4 +1,4 @@
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { Invalidation, InvalidationBus } from '../stores.js';
 import { guarded, type RedisClient } from './client.js';
 
@@ -22,7 +22,7 @@ export class RedisInvalidationBus implements InvalidationBus {
     // The offline queue lets SUBSCRIBE wait for the connection; ioredis re-subscribes after reconnecting.
     this.subscriber = redis instanceof Cluster
       ? redis.duplicate([], { enableOfflineQueue: true, redisOptions: { maxRetriesPerRequest: null } })
-      : (redis as Redis).duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+      : redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => { /* the main client reports outages */ });
     let connectedBefore = false;
     const reset = () => {
