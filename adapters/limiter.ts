@@ -1,6 +1,5 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Redis } from 'ioredis';
-import { guarded, neverSent } from './redis/client.js';
+import { guarded, neverSent, type RedisClient } from './redis/client.js';
 import type { Limiter, LimiterFactory } from './stores.js';
 
 /** A fixed window of `attempts` per key; over it, the key waits for the window to end. */
@@ -47,7 +46,7 @@ const GIVE_BACK_RETRY_MS = 2000;
 export const memoryLimiters: LimiterFactory = (name, attempts, windowSeconds) =>
   new WindowLimiter(new RateLimiterMemory({ keyPrefix: name, points: attempts, duration: windowSeconds }));
 
-export const redisLimiters = (redis: Redis, prefix: string): LimiterFactory => (name, attempts, windowSeconds) =>
+export const redisLimiters = (redis: RedisClient, prefix: string): LimiterFactory => (name, attempts, windowSeconds) =>
   new WindowLimiter(new RateLimiterRedis({
     storeClient: redis, keyPrefix: `${prefix}limit:${name}`, points: attempts, duration: windowSeconds,
   }));

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { redisAddresses, redisConfig, type RedisConfig } from './redis.js';
 
 /**
  * The environment, validated once at start. Every variable the server reads is named here, so this file is
@@ -29,7 +30,7 @@ export interface Config {
   /** Private signing keys as JWKs; undefined: generated per process (development only). */
   jwks: { keys: Record<string, unknown>[] } | undefined;
   /** Unset: everything in memory. */
-  redis: { url: string; prefix: string } | undefined;
+  redis: RedisConfig | undefined;
   /** Brute-force and abuse limits (attempts per window); 0 turns one off. */
   limits: {
     loginFailuresPerUsername: number;
@@ -137,9 +138,23 @@ const schema = z.object({
   JWKS: z.string().optional(),
   JWKS_FILE: z.string().optional(),
   ALLOW_DEV_DEFAULTS: boolean.default(false),
+  // The topology and its rules: config/redis.ts.
   REDIS_URL: z.string().refine((v) => /^rediss?:$/.test(parseUrl(v)?.protocol ?? ''), {
     error: 'must be a redis:// or rediss:// URL',
   }).optional(),
+  REDIS_CLUSTER_NODES: z.string().transform(commaList).pipe(redisAddresses).optional(),
+  REDIS_SENTINELS: z.string().transform(commaList).pipe(redisAddresses).optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[\w.-]{1,64}$/, 'must be the name the sentinels monitor, e.g. mymaster').optional(),
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_TLS: boolean.optional(),
+  REDIS_SENTINEL_USERNAME: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  REDIS_WAIT_REPLICAS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
+    .min(0, 'must be from 0 (do not wait) to 16').max(16, 'must be from 0 (do not wait) to 16').default(0),
+  // Below the Redis client's 2 s command timeout, so that a WAIT that runs out answers before the client gives up.
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
+    .min(10, 'must be from 10 to 1000').max(1000, 'must be from 10 to 1000').default(250),
   LIMIT_LOGIN_FAILURES_PER_USERNAME: limit(10),
   LIMIT_LOGIN_FAILURES_PER_IP: limit(50),
   LIMIT_REGISTRATIONS_PER_IP: limit(20),
@@ -243,8 +258,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   const env = parsed.data;
-  const disordered = orderProblems(env);
-  if (disordered.length) throw new ConfigError(disordered);
+  const { redis, problems: redisProblems } = redisConfig(env);
+  const related = [...orderProblems(env), ...redisProblems];
+  if (related.length) throw new ConfigError(related);
   const jwks = loadJwks(env);
   const config: Config = {
     nodeEnv: env.NODE_ENV,
@@ -257,7 +273,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     resourceServers: env.RESOURCE_SERVERS,
     cookieKeys: env.COOKIE_KEYS,
     jwks,
-    redis: env.REDIS_URL ? { url: env.REDIS_URL, prefix: env.REDIS_PREFIX } : undefined,
+    redis,
     limits: {
       loginFailuresPerUsername: env.LIMIT_LOGIN_FAILURES_PER_USERNAME,
       loginFailuresPerIp: env.LIMIT_LOGIN_FAILURES_PER_IP,
@@ -280,8 +296,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // Generated keys are a development default only where nothing keeps them: with Redis they are shared and kept.
     usesDevDefaults: {
       client1Secret: !env.CLIENT1_SECRET,
-      cookieKeys: !env.COOKIE_KEYS && !env.REDIS_URL,
-      jwks: !jwks && !env.REDIS_URL,
+      cookieKeys: !env.COOKIE_KEYS && !redis,
+      jwks: !jwks && !redis,
     },
   };
   if (env.NODE_ENV === 'production' && !env.ALLOW_DEV_DEFAULTS) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider';
 import { withClientIdleExpiry } from '../adapters/client-idle-expiry.js';
 import { StorageUnavailable } from '../adapters/errors.js';
@@ -10,6 +10,7 @@ import { MemoryAccountStore } from '../adapters/memory/accounts.js';
 import { MemoryConsentStore } from '../adapters/memory/consents.js';
 import { memoryOidcStorage } from '../adapters/memory/oidc-adapter.js';
 import { RedisAccountStore } from '../adapters/redis/accounts.js';
+import type { RedisClient } from '../adapters/redis/client.js';
 import { RedisConsentStore } from '../adapters/redis/consents.js';
 import { RedisKeyVault } from '../adapters/redis/key-material.js';
 import { MemoryNotesStore } from '../adapters/memory/notes.js';
@@ -17,6 +18,7 @@ import { RedisNotesStore } from '../adapters/redis/notes.js';
 import { redisOidcStorage } from '../adapters/redis/oidc-adapter.js';
 import { NOTE_ID, type Account, type AccountStore, type Consent, type ConsentStore, type NotesStore, type OidcStorage } from '../adapters/stores.js';
 import { requireRedis, uniquePrefix } from './helpers/redis.js';
+import { OwnCluster, useTopology } from './helpers/redis-topologies.js';
 
 /**
  * One contract, every backing: the memory and Redis oidc-provider adapters must behave alike (the provider
@@ -57,25 +59,32 @@ function expectStorageUnavailable(err: any) {
   expect(err.statusCode).to.equal(503);
 }
 
-/** Deletes every key under a test prefix (the suite's Redis may be a shared one). */
-async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+/** Deletes every key under a test prefix (the suite's Redis may be a shared one), on every master of a cluster. */
+async function deleteKeys(client: RedisClient, prefix: string): Promise<void> {
   const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length) await client.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  for (const node of client instanceof Cluster ? client.nodes('master') : [client]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      // One key per DEL: on a cluster node, the keys of one call must share a slot.
+      await Promise.all(keys.map((key) => node.del(key)));
+      cursor = next;
+    } while (cursor !== '0');
+  }
 }
+
+/** How many of the keys exist, asked one by one (on a cluster they lie in different slots). */
+const countExisting = async (client: RedisClient, keys: string[]) =>
+  (await Promise.all(keys.map((key) => client.exists(key)))).reduce((sum, n) => sum + n, 0);
 
 /** The Redis keys behind a storage, per the layout in adapters/redis/oidc-adapter.ts. */
 class RedisView {
-  constructor(readonly client: Redis, readonly prefix: string) {}
+  constructor(readonly client: RedisClient, readonly prefix: string) {}
   record = (model: string, id: string) => `${this.prefix}${model}:{${id}}`;
   uid = (model: string, uid: string) => `${this.prefix}${model}:uid:{${uid}}`;
   userCode = (model: string, code: string) => `${this.prefix}${model}:userCode:{${code}}`;
   grant = (grantId: string) => `${this.prefix}grant:{${grantId}}`;
-  exists = (...keys: string[]) => this.client.exists(...keys);
+  exists = (...keys: string[]) => countExisting(this.client, keys);
   pttl = (key: string) => this.client.pttl(key);
 }
 
@@ -538,7 +547,7 @@ function contract(name: string, makeStorage: () => OidcBacking) {
 
 interface AccountBacking {
   store: AccountStore;
-  redis?: { client: Redis; prefix: string };
+  redis?: { client: RedisClient; prefix: string };
 }
 
 function account(username: string, id = rid()): Account {
@@ -597,7 +606,7 @@ function accountContract(name: string, makeStore: () => AccountBacking) {
       for (const loser of losers) expect(await backing.store.findById(loser.id), loser.id).to.equal(undefined);
       if (backing.redis) {
         const { client, prefix } = backing.redis;
-        expect(await client.exists(...losers.map((l) => `${prefix}account-id:{${l.id}}`)), 'id pointers of the losers').to.equal(0);
+        expect(await countExisting(client, losers.map((l) => `${prefix}account-id:{${l.id}}`)), 'id pointers of the losers').to.equal(0);
         expect(await client.exists(`${prefix}account-id:{${winner.id}}`)).to.equal(1);
       }
     });
@@ -606,7 +615,7 @@ function accountContract(name: string, makeStore: () => AccountBacking) {
 
 interface NotesBacking {
   store: NotesStore;
-  redis?: { client: Redis; prefix: string };
+  redis?: { client: RedisClient; prefix: string };
 }
 
 /** The notes store contract, declared once and run against each backing. */
@@ -661,7 +670,7 @@ function notesContract(name: string, makeStore: () => NotesBacking) {
 
 interface ConsentBacking {
   store: ConsentStore;
-  redis?: { client: Redis; prefix: string };
+  redis?: { client: RedisClient; prefix: string };
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -745,6 +754,34 @@ function consentContract(name: string, makeStore: () => ConsentBacking) {
   });
 }
 
+/** Every contract on a Redis backing, each test under a prefix of its own. */
+function redisContracts(name: string, client: () => RedisClient) {
+  contract(name, () => {
+    const prefix = uniquePrefix();
+    const storage = redisOidcStorage(client(), prefix);
+    return {
+      storage,
+      redis: new RedisView(client(), prefix),
+      close: async () => {
+        storage.close();
+        await deleteKeys(client(), prefix);
+      },
+    };
+  });
+  accountContract(name, () => {
+    const prefix = uniquePrefix();
+    return { store: new RedisAccountStore(client(), prefix), redis: { client: client(), prefix } };
+  });
+  notesContract(name, () => {
+    const prefix = uniquePrefix();
+    return { store: new RedisNotesStore(client(), prefix), redis: { client: client(), prefix } };
+  });
+  consentContract(name, () => {
+    const prefix = uniquePrefix();
+    return { store: new RedisConsentStore(client(), prefix), redis: { client: client(), prefix } };
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 describe('storage adapters', () => {
@@ -782,30 +819,7 @@ describe('storage adapters', () => {
       await client.quit();
     });
 
-    contract('Redis', () => {
-      const prefix = uniquePrefix();
-      const storage = redisOidcStorage(client!, prefix);
-      return {
-        storage,
-        redis: new RedisView(client!, prefix),
-        close: async () => {
-          storage.close();
-          await deleteKeys(client!, prefix);
-        },
-      };
-    });
-    accountContract('Redis', () => {
-      const prefix = uniquePrefix();
-      return { store: new RedisAccountStore(client!, prefix), redis: { client: client!, prefix } };
-    });
-    notesContract('Redis', () => {
-      const prefix = uniquePrefix();
-      return { store: new RedisNotesStore(client!, prefix), redis: { client: client!, prefix } };
-    });
-    consentContract('Redis', () => {
-      const prefix = uniquePrefix();
-      return { store: new RedisConsentStore(client!, prefix), redis: { client: client!, prefix } };
-    });
+    redisContracts('Redis', () => client!);
 
     describe('consents written before they carried expiresAt and client (Redis)', () => {
       it('are named by their client id and end 14 days (TTL.Grant) after grantedAt; the next remember drops the ended ones', async () => {
@@ -943,6 +957,20 @@ describe('storage adapters', () => {
         expect(calls).to.equal(0);
       });
     });
+  });
+
+  describe('Redis Cluster', () => {
+    // Each key with its hash tag lands on one of three masters: a script or pipeline over keys of two slots fails.
+    const cluster = useTopology(OwnCluster.launch);
+    let client: Cluster | undefined;
+    before(() => {
+      client = new Cluster(cluster.it.nodes.map((node) => ({ host: '127.0.0.1', port: node.port })));
+    });
+    after(async () => {
+      await client?.quit();
+    });
+
+    redisContracts('Redis Cluster', () => client!);
   });
 
   describe('Redis that cannot be reached', () => {

@@ -133,10 +133,73 @@ describe('configuration from the environment', () => {
   });
 
   it('reads REDIS_URL and REDIS_PREFIX, and refuses what is not a Redis URL or a safe prefix', () => {
-    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/2' }).redis).to.deep.equal({ url: 'redis://127.0.0.1:6379/2', prefix: 'mcp-oauth:' });
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/2' }).redis).to.deep.equal({
+      topology: { kind: 'standalone', url: 'redis://127.0.0.1:6379/2' }, prefix: 'mcp-oauth:', waitReplicas: 0, waitTimeoutMs: 250,
+    });
     expect(loadConfig({ REDIS_URL: 'rediss://h:6380', REDIS_PREFIX: 'a.b-c:' }).redis?.prefix).to.equal('a.b-c:');
     expect(problemsOf({ REDIS_URL: 'http://127.0.0.1:6379' })[0]).to.match(/^REDIS_URL: must be a redis/);
     expect(problemsOf({ REDIS_URL: 'redis://h', REDIS_PREFIX: 'x{y}' })[0]).to.match(/^REDIS_PREFIX: /);
+  });
+
+  describe('Redis Cluster and Sentinel', () => {
+    it('reads REDIS_CLUSTER_NODES with credentials and TLS', () => {
+      const redis = loadConfig({
+        REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.5:7001,[::1]:7002', REDIS_USERNAME: 'app', REDIS_PASSWORD: 'pw', REDIS_TLS: 'true',
+      }).redis;
+      expect(redis?.topology).to.deep.equal({
+        kind: 'cluster',
+        nodes: [{ host: 'redis-1', port: 7000 }, { host: '10.0.0.5', port: 7001 }, { host: '::1', port: 7002 }],
+        username: 'app', password: 'pw', tls: true,
+      });
+      expect(redis?.prefix).to.equal('mcp-oauth:');
+    });
+
+    it('reads REDIS_SENTINELS with the group name and credentials for the sentinels and for the servers', () => {
+      expect(loadConfig({
+        REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'mymaster', REDIS_PASSWORD: 'data-pw',
+        REDIS_SENTINEL_USERNAME: 'watcher', REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+      }).redis?.topology).to.deep.equal({
+        kind: 'sentinel',
+        sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }],
+        name: 'mymaster', sentinelUsername: 'watcher', sentinelPassword: 'sentinel-pw',
+        username: undefined, password: 'data-pw', tls: false,
+      });
+    });
+
+    it('reads REDIS_WAIT_REPLICAS and REDIS_WAIT_TIMEOUT_MS, within their bounds', () => {
+      expect(loadConfig({ REDIS_URL: 'redis://h', REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '500' }).redis)
+        .to.include({ waitReplicas: 1, waitTimeoutMs: 500 });
+      expect(problemsOf({ REDIS_URL: 'redis://h', REDIS_WAIT_REPLICAS: '-1' })[0]).to.match(/^REDIS_WAIT_REPLICAS: must be from 0/);
+      expect(problemsOf({ REDIS_URL: 'redis://h', REDIS_WAIT_REPLICAS: 'one' })[0]).to.match(/^REDIS_WAIT_REPLICAS: must be a number/);
+      expect(problemsOf({ REDIS_URL: 'redis://h', REDIS_WAIT_TIMEOUT_MS: '5000' })[0]).to.match(/^REDIS_WAIT_TIMEOUT_MS: must be from 10 to 1000/);
+    });
+
+    for (const [env, pattern] of [
+      [{ REDIS_URL: 'redis://h', REDIS_CLUSTER_NODES: 'r1:7000' }, /^REDIS_URL, REDIS_CLUSTER_NODES: set one of them, not both/],
+      [{ REDIS_CLUSTER_NODES: 'r1:7000', REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'm' }, /^REDIS_CLUSTER_NODES, REDIS_SENTINELS: set one/],
+      [{ REDIS_SENTINELS: 's1:26379' }, /^REDIS_SENTINEL_NAME: required with REDIS_SENTINELS/],
+      [{ REDIS_SENTINEL_NAME: 'mymaster', REDIS_URL: 'redis://h' }, /^REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS/],
+      [{ REDIS_URL: 'redis://h', REDIS_PASSWORD: 'pw' }, /^REDIS_PASSWORD: REDIS_URL carries its own credentials/],
+      [{ REDIS_TLS: 'true' }, /^REDIS_TLS: set REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS too/],
+      [{ REDIS_CLUSTER_NODES: 'r1' }, /^REDIS_CLUSTER_NODES: entries must be host:port/],
+      [{ REDIS_CLUSTER_NODES: 'r1:70000' }, /^REDIS_CLUSTER_NODES: entries must be host:port/],
+      [{ REDIS_CLUSTER_NODES: ' , ' }, /^REDIS_CLUSTER_NODES: must list at least one/],
+      [{ REDIS_SENTINELS: 'redis://s1:26379', REDIS_SENTINEL_NAME: 'm' }, /^REDIS_SENTINELS: entries must be host:port/],
+      [{ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'my master' }, /^REDIS_SENTINEL_NAME: must be the name/],
+      [{ REDIS_CLUSTER_NODES: 'r1:7000', REDIS_TLS: 'maybe' }, /^REDIS_TLS: must be true or false/],
+    ] as const) {
+      it(`refuses ${JSON.stringify(env)}`, () => {
+        expect(problemsOf(env)[0]).to.match(pattern);
+      });
+    }
+
+    it('reports every contradiction at once, and never a password', () => {
+      const problems = problemsOf({
+        REDIS_URL: 'redis://h', REDIS_SENTINELS: 's1:26379', REDIS_PASSWORD: 'do-not-print-me', REDIS_SENTINEL_PASSWORD: 'nor-me',
+      });
+      expect(problems).to.have.length(3);
+      expect(problems.join('\n')).to.not.match(/do-not-print-me|nor-me/);
+    });
   });
 
   describe('NODE_ENV=production', () => {
@@ -162,8 +225,14 @@ describe('configuration from the environment', () => {
       const problems = problemsOf({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' });
       expect(problems).to.have.length(1);
       expect(problems[0]).to.match(/^CLIENT1_SECRET/);
-      expect(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', CLIENT1_SECRET: 'long-enough-secret' }).redis)
-        .to.include({ url: 'redis://127.0.0.1:6379' });
+      expect(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', CLIENT1_SECRET: 'long-enough-secret' }).redis?.topology)
+        .to.deep.equal({ kind: 'standalone', url: 'redis://127.0.0.1:6379' });
+    });
+
+    it('a Redis Cluster or a Sentinel group keeps generated keys as REDIS_URL does', () => {
+      const secret = { NODE_ENV: 'production', CLIENT1_SECRET: 'long-enough-secret' };
+      expect(loadConfig({ ...secret, REDIS_CLUSTER_NODES: 'r1:7000' }).usesDevDefaults).to.deep.equal({ client1Secret: false, cookieKeys: false, jwks: false });
+      expect(loadConfig({ ...secret, REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'mymaster' }).usesDevDefaults.jwks).to.equal(false);
     });
 
     it('accepts the development defaults only when told so explicitly', () => {

@@ -442,7 +442,7 @@ describe('limits on Redis hold across instances', () => {
   it('a stall of Redis leaves no count too high: an attempt whose count timed out is given back once Redis answers', async function () {
     this.timeout(20000);
     const own = await OwnRedis.launch();
-    const client = createRedisClient(own.url);
+    const client = createRedisClient({ kind: 'standalone', url: own.url });
     try {
       await client.connect();
       const limiter = redisLimiters(client, uniquePrefix())('stall', 3, 900);
@@ -465,7 +465,7 @@ describe('limits on Redis hold across instances', () => {
   it('counts refused while Redis is down are not given back when it returns: the count is not left too low', async function () {
     this.timeout(20000);
     const own = await OwnRedis.launch();
-    const client = createRedisClient(own.url);
+    const client = createRedisClient({ kind: 'standalone', url: own.url });
     try {
       await client.connect();
       const limiter = redisLimiters(client, uniquePrefix())('down', 3, 900);

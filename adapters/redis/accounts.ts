@@ -1,6 +1,7 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import { usernameKey, type Account, type AccountStore } from '../stores.js';
-import { guarded } from './client.js';
+import { guarded, type RedisClient } from './client.js';
+import { DurableWrites } from './durable-writes.js';
 
 /*
  * P account:{<username, lower case>}   hash: id, username, passwordHash, createdAt (the claim on the name)
@@ -21,7 +22,7 @@ const CLAIM = `
   return 1`;
 
 export class RedisAccountStore implements AccountStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {
+  constructor(private readonly redis: RedisClient, private readonly prefix: string, private readonly writes = new DurableWrites(redis)) {
     redis.defineCommand('accountClaim', { numberOfKeys: 1, lua: CLAIM });
   }
 
@@ -30,9 +31,10 @@ export class RedisAccountStore implements AccountStore {
 
   create(account: Account): Promise<boolean> {
     return guarded(async () => {
-      await this.redis.set(this.idKey(account.id), usernameKey(account.username));
-      const claimed = await this.redis.accountClaim(this.nameKey(account.username),
-        'id', account.id, 'username', account.username, 'passwordHash', account.passwordHash, 'createdAt', String(account.createdAt));
+      // Two keys, two slots: on a cluster each write waits for the replicas of its own node.
+      await this.writes.run((p) => p.set(this.idKey(account.id), usernameKey(account.username)));
+      const [claimed] = await this.writes.run((p) => p.accountClaim(this.nameKey(account.username),
+        'id', account.id, 'username', account.username, 'passwordHash', account.passwordHash, 'createdAt', String(account.createdAt)));
       if (claimed !== 1) await this.redis.del(this.idKey(account.id));
       return claimed === 1;
     });

@@ -1,7 +1,8 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import { TTL } from '../../config/provider.js';
 import type { Consent, ConsentStore } from '../stores.js';
-import { guarded } from './client.js';
+import { guarded, type RedisClient } from './client.js';
+import { DurableWrites } from './durable-writes.js';
 
 /* P consents:{<accountId>}   hash: client id → JSON Consent; it expires with the consent that ends last.
  * Consents written before they carried expiresAt and client end TTL.Grant after their grantedAt, which their grant
@@ -42,7 +43,7 @@ function parse(json: string): Consent {
 const live = (consent: Consent | undefined) => (consent && consent.expiresAt > Date.now() ? consent : undefined);
 
 export class RedisConsentStore implements ConsentStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {
+  constructor(private readonly redis: RedisClient, private readonly prefix: string, private readonly writes = new DurableWrites(redis)) {
     redis.defineCommand('consentRemember', { numberOfKeys: 1, lua: CONSENT_REMEMBER });
   }
 
@@ -51,8 +52,8 @@ export class RedisConsentStore implements ConsentStore {
   remember(accountId: string, consent: Omit<Consent, 'grantedAt'>): Promise<void> {
     return guarded(async () => {
       const now = Date.now();
-      await this.redis.consentRemember(this.key(accountId), consent.clientId, JSON.stringify({ ...consent, grantedAt: now }),
-        String(now), String(LEGACY_LIFETIME_MS));
+      await this.writes.run((p) => p.consentRemember(this.key(accountId), consent.clientId,
+        JSON.stringify({ ...consent, grantedAt: now }), String(now), String(LEGACY_LIFETIME_MS)));
     });
   }
 
@@ -71,7 +72,8 @@ export class RedisConsentStore implements ConsentStore {
   forget(accountId: string, clientId: string): Promise<Consent | undefined> {
     return guarded(async () => {
       const consent = await this.find(accountId, clientId);
-      await this.redis.hdel(this.key(accountId), clientId);
+      // A consent taken back must stay taken back after a failover.
+      await this.writes.run((p) => p.hdel(this.key(accountId), clientId));
       return consent;
     });
   }

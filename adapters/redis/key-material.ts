@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { KeyVault } from '../stores.js';
-import { guarded } from './client.js';
+import { guarded, type RedisClient } from './client.js';
 
 /**
  * Key material generated once and shared by every instance on this Redis: the first instance to start
@@ -9,7 +8,7 @@ import { guarded } from './client.js';
 export class RedisKeyVault implements KeyVault {
   readonly description = 'stored in Redis, shared by every instance';
 
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(private readonly redis: RedisClient, private readonly prefix: string) {}
 
   loadOrCreate(name: string, generate: () => string): Promise<string> {
     return guarded(async () => {

@@ -1,6 +1,7 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import { isNoteId, newNoteId, type Note, type NotesStore } from '../stores.js';
-import { guarded } from './client.js';
+import { guarded, type RedisClient } from './client.js';
+import { DurableWrites } from './durable-writes.js';
 
 /* P notes:{<accountId>}       hash: note id → JSON {id, text, createdAt, seq}; nothing but notes, so no id a
  *                             caller sends can reach anything else, and HLEN is the number of notes.
@@ -31,7 +32,7 @@ const ADD = `
 type StoredNote = Note & { seq: number };
 
 export class RedisNotesStore implements NotesStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {
+  constructor(private readonly redis: RedisClient, private readonly prefix: string, private readonly writes = new DurableWrites(redis)) {
     redis.defineCommand('notesAdd', { numberOfKeys: 2, lua: ADD });
   }
 
@@ -41,8 +42,8 @@ export class RedisNotesStore implements NotesStore {
   add(accountId: string, text: string, limit: number): Promise<Note | undefined> {
     return guarded(async () => {
       const note: Note = { id: newNoteId(), text, createdAt: Date.now() };
-      const seq = await this.redis.notesAdd(this.key(accountId), this.seqKey(accountId), note.id, JSON.stringify(note), String(limit));
-      return seq > 0 ? note : undefined;
+      const [seq] = await this.writes.run((p) => p.notesAdd(this.key(accountId), this.seqKey(accountId), note.id, JSON.stringify(note), String(limit)));
+      return (seq as number) > 0 ? note : undefined;
     });
   }
 
@@ -58,6 +59,6 @@ export class RedisNotesStore implements NotesStore {
   }
 
   delete(accountId: string, id: string): Promise<boolean> {
-    return guarded(async () => isNoteId(id) && (await this.redis.hdel(this.key(accountId), id)) === 1);
+    return guarded(async () => isNoteId(id) && (await this.writes.run((p) => p.hdel(this.key(accountId), id)))[0] === 1);
   }
 }

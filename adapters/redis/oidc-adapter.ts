@@ -1,9 +1,10 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { alreadyConsumed } from '../errors.js';
 import { retentionMs } from '../expiry.js';
 import type { OidcStorage } from '../stores.js';
-import { guarded } from './client.js';
+import { guarded, type RedisClient } from './client.js';
+import { DurableWrites } from './durable-writes.js';
 
 /*
  * Layout, under the configured prefix P:
@@ -14,6 +15,8 @@ import { guarded } from './client.js';
  * Every script touches one key, and the part in braces is the cluster hash tag, so the layout works on Redis
  * Cluster. Where an operation spans keys, the order makes a crash half-way harmless: indexes are written
  * before their record (an index entry without a record finds nothing) and removed after it.
+ * The records a user would miss after a failover (grants, refresh tokens, registered clients and their tokens) are
+ * written, consumed and removed through DurableWrites, their grant index entries too (a revocation must find them).
  */
 
 declare module 'ioredis' {
@@ -63,11 +66,28 @@ class Keys {
   grant = (grantId: string) => `${this.prefix}grant:{${grantId}}`;
 }
 
+const DURABLE_MODELS = new Set(['Grant', 'RefreshToken', 'Client', 'RegistrationAccessToken']);
+
+/** What every adapter of one storage shares. */
+class Context {
+  private readonly plain: DurableWrites;
+
+  constructor(readonly redis: RedisClient, readonly keys: Keys, private readonly durable: DurableWrites) {
+    this.plain = new DurableWrites(redis);
+  }
+
+  /** How a model's records are written: replicated first for those that must survive a failover. */
+  writes(model: string): DurableWrites {
+    return DURABLE_MODELS.has(model) ? this.durable : this.plain;
+  }
+}
+
 /** Removes one record and then its indexes (see the layout above for why in that order). */
-async function destroyRecord(redis: Redis, keys: Keys, model: string, id: string): Promise<void> {
+async function destroyRecord(context: Context, model: string, id: string): Promise<void> {
+  const { redis, keys } = context;
   const key = keys.record(model, id);
   const raw = await redis.hget(key, 'payload');
-  await redis.del(key);
+  await context.writes(model).run((p) => p.del(key));
   if (!raw) return;
   const { uid, userCode, grantId } = JSON.parse(raw) as AdapterPayload;
   await Promise.all([
@@ -78,24 +98,32 @@ async function destroyRecord(redis: Redis, keys: Keys, model: string, id: string
 }
 
 class RedisOidcAdapter implements Adapter {
-  constructor(private readonly name: string, private readonly redis: Redis, private readonly keys: Keys) {}
+  private readonly redis: RedisClient;
+  private readonly keys: Keys;
+  private readonly writes: DurableWrites;
+
+  constructor(private readonly name: string, private readonly context: Context) {
+    this.redis = context.redis;
+    this.keys = context.keys;
+    this.writes = context.writes(name);
+  }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     return guarded(async () => {
       const keepMs = retentionMs(expiresIn);
       const now = Date.now();
       const { uid, userCode, grantId } = payload;
-      const pointer = (key: string) => (keepMs ? this.redis.set(key, id, 'PX', keepMs) : this.redis.set(key, id));
+      const pointer = (key: string) => this.writes.run((p) => (keepMs ? p.set(key, id, 'PX', keepMs) : p.set(key, id)));
       await Promise.all([
         uid && pointer(this.keys.uid(this.name, uid)),
         userCode && pointer(this.keys.userCode(this.name, userCode)),
-        grantId && this.redis.oidcIndexGrant(
+        grantId && this.writes.run((p) => p.oidcIndexGrant(
           this.keys.grant(grantId), `${this.name}:${id}`, keepMs ? String(now + keepMs) : '+inf', String(now),
-        ),
+        )),
       ]);
       const fields = ['payload', JSON.stringify(payload)];
       if (payload.consumed) fields.push('consumed', String(payload.consumed));
-      await this.redis.oidcReplace(this.keys.record(this.name, id), keepMs ?? 0, ...fields);
+      await this.writes.run((p) => p.oidcReplace(this.keys.record(this.name, id), keepMs ?? 0, ...fields));
     });
   }
 
@@ -128,13 +156,13 @@ class RedisOidcAdapter implements Adapter {
 
   consume(id: string): Promise<void> {
     return guarded(async () => {
-      const result = await this.redis.oidcConsume(this.keys.record(this.name, id), String(Math.floor(Date.now() / 1000)));
+      const [result] = await this.writes.run((p) => p.oidcConsume(this.keys.record(this.name, id), String(Math.floor(Date.now() / 1000))));
       if (result !== 1) throw alreadyConsumed();
     });
   }
 
   destroy(id: string): Promise<void> {
-    return guarded(() => destroyRecord(this.redis, this.keys, this.name, id));
+    return guarded(() => destroyRecord(this.context, this.name, id));
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
@@ -143,15 +171,15 @@ class RedisOidcAdapter implements Adapter {
       const members = await this.redis.zrange(index, '0', '-1');
       await Promise.all(members.map((member) => {
         const at = member.indexOf(':');
-        return destroyRecord(this.redis, this.keys, member.slice(0, at), member.slice(at + 1));
+        return destroyRecord(this.context, member.slice(0, at), member.slice(at + 1));
       }));
       await this.redis.del(index);
     });
   }
 }
 
-export function redisOidcStorage(redis: Redis, prefix: string): OidcStorage {
+export function redisOidcStorage(redis: RedisClient, prefix: string, durable = new DurableWrites(redis)): OidcStorage {
   for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
-  const keys = new Keys(prefix);
-  return { factory: (name) => new RedisOidcAdapter(name, redis, keys), close: () => {} };
+  const context = new Context(redis, new Keys(prefix), durable);
+  return { factory: (name) => new RedisOidcAdapter(name, context), close: () => {} };
 }

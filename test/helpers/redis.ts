@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,29 +38,53 @@ async function answers(url: string, attempts = 1): Promise<boolean> {
 
 export const hasRedisServerBinary = () => spawnSync('redis-server', ['--version']).status === 0;
 
+/** The servers the tests started, killed when the test run exits however it ends. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill();
+});
+
+/**
+ * How to run a redis-server beyond the defaults: `args` are added to its command line; `config` is written to a
+ * config file of its own and given first (a sentinel must have one it can rewrite).
+ */
+export interface OwnRedisOptions {
+  args?: string[];
+  config?: string;
+}
+
 /** A redis-server of our own, which tests may stop and start again on the same port (outage tests). */
 export class OwnRedis {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(readonly port: number, private readonly options: OwnRedisOptions) {}
 
   get url() {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async launch(): Promise<OwnRedis> {
-    const redis = new OwnRedis(await freePort());
+  static async launch(options: OwnRedisOptions = {}): Promise<OwnRedis> {
+    const redis = new OwnRedis(await freePort(), options);
+    // Written once: a restarted server reads what it rewrote there (a sentinel's view of its group).
+    if (options.config !== undefined) writeFileSync(redis.configFile, options.config);
     await redis.start();
     return redis;
   }
 
+  private get configFile() {
+    return join(this.dir, 'redis.conf');
+  }
+
   async start(): Promise<void> {
-    this.child = spawn('redis-server', [
+    const child = spawn('redis-server', [
+      ...(this.options.config !== undefined ? [this.configFile] : []),
       '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir,
+      ...(this.options.args ?? []),
     ], { stdio: 'ignore' });
-    const child = this.child;
-    process.once('exit', () => child.kill());
+    this.child = child;
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     if (!(await answers(this.url, 50))) throw new Error(`redis-server did not start on port ${this.port}`);
   }
 
@@ -74,10 +98,14 @@ export class OwnRedis {
     this.child?.kill('SIGCONT');
   }
 
+  /** Whether its process runs (killed by a signal, a process has a signalCode and no exitCode). */
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
-    // Killed by a signal, a process has a signalCode and no exitCode.
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || !this.running) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;

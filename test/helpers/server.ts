@@ -1,3 +1,4 @@
+import type { DestinationStream } from 'pino';
 import { loadConfig } from '../../config/env.js';
 import { createLogger } from '../../src/log.js';
 import { start, type Running, type StartOptions } from '../../src/start.js';
@@ -23,10 +24,13 @@ const NO_LIMITS = {
 /** Closing a test server does not wait for the keep-alive connections fetch keeps open (src/http/drain.ts). */
 const NO_DRAIN = { SHUTDOWN_DRAIN_MS: '0' };
 
-/** The real server, in this process, on an ephemeral port, configured from env-style variables. */
-export async function startTestServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
+/**
+ * The real server, in this process, on an ephemeral port, configured from env-style variables; its log goes to
+ * `logTo` when given (set LOG_LEVEL too), to stdout otherwise.
+ */
+export async function startTestServer(env: Record<string, string> = {}, options: StartOptions = {}, logTo?: DestinationStream): Promise<TestServer> {
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...NO_LIMITS, ...NO_DRAIN, ...env });
-  const running = await start(config, createLogger(config.logLevel), options);
+  const running = await start(config, createLogger(config.logLevel, logTo), options);
   return { url: running.issuer, running, close: () => running.close() };
 }
 
