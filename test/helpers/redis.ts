@@ -43,24 +43,29 @@ export class OwnRedis {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
 
-  private constructor(readonly port: number) {}
+  /** Persistent: every write is on disk before it is acknowledged, so a restart comes back with everything. */
+  private constructor(readonly port: number, private readonly persistent: boolean) {}
 
   get url() {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async launch(): Promise<OwnRedis> {
-    const redis = new OwnRedis(await freePort());
+  static async launch({ persistent = false } = {}): Promise<OwnRedis> {
+    const redis = new OwnRedis(await freePort(), persistent);
     await redis.start();
     return redis;
   }
 
   async start(): Promise<void> {
+    const persistence = this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     this.child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir,
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir,
     ], { stdio: 'ignore' });
     const child = this.child;
-    process.once('exit', () => child.kill());
+    // Killed with this process, unless it ended first (a stop): restarts would otherwise pile up listeners.
+    const kill = () => child.kill();
+    process.once('exit', kill);
+    child.once('exit', () => process.off('exit', kill));
     if (!(await answers(this.url, 50))) throw new Error(`redis-server did not start on port ${this.port}`);
   }
 
@@ -122,4 +127,31 @@ export function requireRedis(): { url: string } {
     this.skip();
   });
   return holder;
+}
+
+/**
+ * For suites that start, stop and freeze redis-servers of their own: a before-hook that skips them without the
+ * redis-server binary on a developer's machine (under CI it fails instead), and an after-hook that stops every
+ * server they launched, frozen ones too. Returns the launcher.
+ */
+export function ownRedisServers(what: string): { launch(options?: { persistent?: boolean }): Promise<OwnRedis> } {
+  const owned: OwnRedis[] = [];
+  before(function () {
+    if (hasRedisServerBinary()) return;
+    const reason = `${what} start and stop a redis-server of their own: install redis-server`;
+    if (process.env.CI) throw new Error(reason);
+    console.warn(`    skipped: ${reason}`);
+    this.skip();
+  });
+  after(async () => {
+    for (const redis of owned) redis.thaw();
+    await Promise.all(owned.map((redis) => redis.stop()));
+  });
+  return {
+    async launch(options) {
+      const redis = await OwnRedis.launch(options);
+      owned.push(redis);
+      return redis;
+    },
+  };
 }
