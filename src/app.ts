@@ -10,6 +10,7 @@ import { providerConfiguration, REFRESH_REUSE_GRACE_SECONDS, ROUTE_METHODS, ROUT
 import { withClientIdleExpiry } from '../adapters/client-idle-expiry.js';
 import { withInvalidation } from '../adapters/invalidating.js';
 import { withRefreshGrace } from '../adapters/refresh-grace.js';
+import { SpendLast } from '../adapters/spend-last.js';
 import { AbuseLimits } from './accounts/abuse-limits.js';
 import { AccountService } from './accounts/accounts.js';
 import { createPasswordHasher } from './accounts/password.js';
@@ -65,6 +66,8 @@ export interface AppParts {
   outboundFetch?: typeof fetch;
   /** Replaces the /mcp bearer check; only the benchmark does, to measure what the check costs. */
   mcpBearerCheck?: BearerCheck;
+  /** Stands between the app and its stores; tests make storage fail at exact points with it. */
+  wrapStores?: (stores: Stores) => Stores;
 }
 
 export interface App {
@@ -77,21 +80,23 @@ export interface App {
 }
 
 /** The composition root: reading it top to bottom is the path every request takes. */
-export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcpBearerCheck }: AppParts): App {
+export function buildApp({ config, issuer, keys, log, stores: given, outboundFetch, mcpBearerCheck, wrapStores }: AppParts): App {
+  const stores = wrapStores ? wrapStores(given) : given;
   const metrics = new Metrics();
   const limits = new AbuseLimits(config.limits, stores.limiter, (limit) => metrics.refusals.inc({ limit }));
   const accounts = new AccountService(stores.accounts, createPasswordHasher(), limits, (outcome) => metrics.logins.inc({ outcome }));
   const clients = staticClients(config, issuer);
   const staticClientIds = new Set(clients.metadata.map((client) => client.client_id));
 
+  const spendLast = new SpendLast();
   const provider = new Provider(issuer, providerConfiguration({
     issuer,
     clients,
     keys,
-    adapter: withInvalidation(
+    adapter: spendLast.adapters(withInvalidation(
       withRefreshGrace(withClientIdleExpiry(stores.oidc.factory, config.clientIdleTtlSeconds), REFRESH_REUSE_GRACE_SECONDS),
       stores.invalidations,
-    ),
+    )),
     hooks: {
       findAccount: findAccount(accounts),
       loadExistingGrant: loadExistingGrant(clients.firstParty, stores.consents),
@@ -103,6 +108,7 @@ export function buildApp({ config, issuer, keys, log, stores, outboundFetch, mcp
     },
   }));
   provider.proxy = config.trustProxy > 0;
+  spendLast.install(provider);
   allowAnyLoopbackPort(provider, staticClientIds);
   tiePostLogoutRedirects(provider);
   holdUntrustedErrorRedirects(provider, staticClientIds);

@@ -25,7 +25,7 @@ const starting: RequestListener = (req, res) => {
   res.end(JSON.stringify(live ? { status: 'ok' } : { error: 'temporarily_unavailable', error_description: 'the server is starting' }));
 };
 
-export type StartOptions = Pick<AppParts, 'outboundFetch' | 'mcpBearerCheck'>;
+export type StartOptions = Pick<AppParts, 'outboundFetch' | 'mcpBearerCheck' | 'wrapStores'>;
 
 /**
  * Listens first, so that an unset ISSUER can name the port actually bound (PORT=0 in tests), and so that a

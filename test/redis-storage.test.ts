@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Browser } from './helpers/browser.js';
-import { freePort, hasRedisServerBinary, keysUnder, OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { freePort, keysUnder, ownRedisServers, requireRedis, uniquePrefix } from './helpers/redis.js';
 import {
   authorizeCode, authorizeUrl, exchangeCode, form, json, loggedInBrowser, registerUser, tokensFor, uniqueName, type Tokens,
 } from './helpers/seed.js';
@@ -339,28 +339,14 @@ describe('Redis storage, end to end', function () {
   describe('a Redis outage', () => {
     requireRedis();
     const servers = serverPool();
-    const owned: OwnRedis[] = [];
+    const owned = ownRedisServers('the outage tests');
     const unhandled: unknown[] = [];
     const record = (reason: unknown) => unhandled.push(reason);
 
-    before(function () {
-      if (hasRedisServerBinary()) return;
-      const reason = 'the outage tests start and stop a redis-server of their own: install redis-server';
-      if (process.env.CI) throw new Error(reason);
-      console.warn(`    skipped: ${reason}`);
-      this.skip();
-    });
     before(() => process.on('unhandledRejection', record));
-    after(async () => {
+    after(() => {
       process.off('unhandledRejection', record);
-      await Promise.all(owned.map((r) => r.stop()));
     });
-
-    async function ownRedis() {
-      const redis = await OwnRedis.launch();
-      owned.push(redis);
-      return redis;
-    }
 
     async function expect503(label: string, send: () => Promise<Response>) {
       const started = Date.now();
@@ -373,7 +359,7 @@ describe('Redis storage, end to end', function () {
     }
 
     it('answers 503 temporarily_unavailable quickly while Redis is down, stays up, and recovers by itself', async () => {
-      const redis = await ownRedis();
+      const redis = await owned.launch();
       const server = await servers.start({ REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix() });
       const { url } = server;
       const { browser, user, tokens } = await tokensFor(url);
@@ -425,7 +411,7 @@ describe('Redis storage, end to end', function () {
     });
 
     it('a full Redis (maxmemory, noeviction, as docker-compose.yml runs it) is a 503 for what stores; reads go on', async () => {
-      const redis = await ownRedis();
+      const redis = await owned.launch();
       const prefix = uniquePrefix();
       const server = await servers.start({ REDIS_URL: redis.url, REDIS_PREFIX: prefix });
       // The same storage with the per-address limit of anonymous records on, which counts in Redis too.
@@ -468,7 +454,7 @@ describe('Redis storage, end to end', function () {
     });
 
     it('a server started while its Redis is down answers 503 meanwhile and comes up by itself once Redis starts', async () => {
-      const redis = await ownRedis();
+      const redis = await owned.launch();
       await redis.stop();
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;

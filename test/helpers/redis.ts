@@ -51,6 +51,8 @@ process.once('exit', () => {
 export interface OwnRedisOptions {
   args?: string[];
   config?: string;
+  /** Every write on disk before it is acknowledged, so that a restart comes back with everything. */
+  persistent?: boolean;
 }
 
 /** A redis-server of our own, which tests may stop and start again on the same port (outage tests). */
@@ -77,9 +79,10 @@ export class OwnRedis {
   }
 
   async start(): Promise<void> {
+    const persistence = this.options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     const child = spawn('redis-server', [
       ...(this.options.config !== undefined ? [this.configFile] : []),
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir,
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir,
       ...(this.options.args ?? []),
     ], { stdio: 'ignore' });
     this.child = child;
@@ -162,4 +165,31 @@ export function requireRedis(): { url: string } {
     this.skip();
   });
   return holder;
+}
+
+/**
+ * For suites that start, stop and freeze redis-servers of their own: a before-hook that skips them without the
+ * redis-server binary on a developer's machine (under CI it fails instead), and an after-hook that stops every
+ * server they launched, frozen ones too. Returns the launcher.
+ */
+export function ownRedisServers(what: string): { launch(options?: OwnRedisOptions): Promise<OwnRedis> } {
+  const owned: OwnRedis[] = [];
+  before(function () {
+    if (hasRedisServerBinary()) return;
+    const reason = `${what} start and stop a redis-server of their own: install redis-server`;
+    if (process.env.CI) throw new Error(reason);
+    console.warn(`    skipped: ${reason}`);
+    this.skip();
+  });
+  after(async () => {
+    for (const redis of owned) redis.thaw();
+    await Promise.all(owned.map((redis) => redis.stop()));
+  });
+  return {
+    async launch(options) {
+      const redis = await OwnRedis.launch(options);
+      owned.push(redis);
+      return redis;
+    },
+  };
 }
