@@ -11,6 +11,8 @@ import { freePort, uniquePrefix } from './helpers/redis.js';
 import { ask, OwnCluster, OwnSentinelGroup, SENTINEL_NAME, useTopology, waitFor } from './helpers/redis-topologies.js';
 import { form, json, tokensFor, uniqueName, type Tokens } from './helpers/seed.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { connect, refresh, registerHost } from './helpers/third-party.js';
+import { Browser } from './helpers/browser.js';
 
 /*
  * The server on a Redis Cluster (three masters, a replica each) and on a Sentinel group (a primary, a replica, three
@@ -62,6 +64,26 @@ async function seedFlowAndMcp(base: string): Promise<void> {
   expect((await callTool(base, token, 'notes_add', { text: 'on the topology' })).isError).to.equal(undefined);
   expect(noteTexts(await callTool(base, token, 'notes_list'))).to.deep.equal(['on the topology']);
   expect((await fetch(`${base}/readyz`)).status).to.equal(200);
+}
+
+/**
+ * An MCP host's journey: it registers itself (DCR), a user signs up, signs in and allows it (PKCE, resource), the
+ * host calls a tool with its token, refreshes, and calls again; then the consent is remembered for the next one.
+ */
+async function hostJourney(base: string): Promise<void> {
+  const host = await registerHost(base);
+  const user = { username: uniqueName('host-user'), password: 'password123' };
+  expect((await fetch(`${base}/oauth/register`, json(user))).status).to.equal(201);
+  const browser = new Browser(base);
+  const { tokens, consentPage } = await connect(browser, host, user);
+  expect(consentPage, 'a consent page for the third-party host').to.be.a('string');
+  expect((await callTool(base, tokens.access_token, 'notes_add', { text: 'from the host' })).isError).to.equal(undefined);
+  const refreshed = await refresh(base, host, tokens.refresh_token);
+  expect(refreshed.status).to.equal(200);
+  const again = await refreshed.json() as Tokens;
+  expect(noteTexts(await callTool(base, again.access_token, 'notes_list'))).to.deep.equal(['from the host']);
+  const next = await connect(browser, host, user);
+  expect(next.consentPage, 'the remembered consent: no second consent page').to.equal(undefined);
 }
 
 /** A token revoked on instance A stops working on instance B, which had it cached, within a second. */
@@ -224,10 +246,11 @@ describe('Redis topologies', function () {
     const start = serverPool();
     const onCluster = (extra: Record<string, string> = {}) => start({ REDIS_CLUSTER_NODES: cluster.it.nodeList, REDIS_PREFIX: uniquePrefix(), ...extra });
 
-    it('serves the seed flow and the MCP tools, with its keys spread over the masters', async () => {
+    it('serves the seed flow, the MCP tools and an MCP host\'s journey, with its keys spread over the masters', async () => {
       const prefix = uniquePrefix();
       const server = await onCluster({ REDIS_PREFIX: prefix });
       await seedFlowAndMcp(server.url);
+      await hostJourney(server.url);
       const holders = [];
       for (const master of await cluster.it.masters()) {
         const [, keys] = await ask(master.port, 'SCAN', '0', 'MATCH', `${prefix}*`, 'COUNT', '10000') as [string, string[]];
@@ -275,9 +298,10 @@ describe('Redis topologies', function () {
     const start = serverPool();
     const sentinelEnv = () => ({ REDIS_SENTINELS: group.it.sentinelList, REDIS_SENTINEL_NAME: SENTINEL_NAME });
 
-    it('serves the seed flow and the MCP tools', async () => {
+    it('serves the seed flow, the MCP tools and an MCP host\'s journey', async () => {
       const server = await start({ ...sentinelEnv(), REDIS_PREFIX: uniquePrefix() });
       await seedFlowAndMcp(server.url);
+      await hostJourney(server.url);
     });
 
     it('two instances on the group: a revocation on one reaches the token cache of the other', async () => {
