@@ -7,6 +7,7 @@ import { buildApp, type App, type AppParts } from './app.js';
 import { createBoundedServer } from './http/bounded-server.js';
 import { drainable } from './http/drain.js';
 import type { Logger } from './log.js';
+import { LIVE } from './ops/health.js';
 
 export interface Running {
   server: Server;
@@ -22,7 +23,7 @@ export interface Running {
 const starting: RequestListener = (req, res) => {
   const live = req.url === '/healthz';
   res.writeHead(live ? 200 : 503, { 'content-type': 'application/json', 'retry-after': '5', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(live ? { status: 'ok' } : { error: 'temporarily_unavailable', error_description: 'the server is starting' }));
+  res.end(JSON.stringify(live ? LIVE : { error: 'temporarily_unavailable', error_description: 'the server is starting' }));
 };
 
 export type StartOptions = Pick<AppParts, 'outboundFetch' | 'mcpBearerCheck' | 'wrapStores'>;

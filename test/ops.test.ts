@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
@@ -6,7 +7,7 @@ import { loadConfig } from '../config/env.js';
 import { createLogger } from '../src/log.js';
 import { start, type Running } from '../src/start.js';
 import { callTool, mcpPost, mcpToken, toolCall } from './helpers/mcp.js';
-import { OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { freePort, OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { authorizeCode, exchangeCode, form, json, loggedInBrowser, registerUser, type Tokens } from './helpers/seed.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -17,6 +18,9 @@ async function serverWithLog(env: Record<string, string> = {}) {
   const running: Running = await start(loadConfig({ PORT: '0', ...env }), createLogger('info', sink));
   return { running, url: running.issuer, lines };
 }
+
+/** What /healthz must name: the version in package.json, read here on its own. */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -69,8 +73,9 @@ describe('operations: request ids, logs, health, readiness, metrics', () => {
     expect(requests.map((l) => l.route)).to.include('/oauth/authorize');
   });
 
-  it('/healthz says the process is up; /readyz that storage answers', async () => {
-    expect(await (await fetch(`${server.url}/healthz`)).json()).to.deep.equal({ status: 'ok' });
+  it('/healthz says the process is up and which version it runs; /readyz that storage answers', async () => {
+    expect(PACKAGE_VERSION).to.match(/^\d+\.\d+\.\d+/);
+    expect(await (await fetch(`${server.url}/healthz`)).json()).to.deep.equal({ status: 'ok', version: PACKAGE_VERSION });
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).to.equal(200);
     expect(await ready.json()).to.deep.equal({ status: 'ready' });
@@ -209,6 +214,28 @@ describe('operations on Redis', () => {
       await own.stop();
     }
     expect(redis.url).to.be.a('string');
+  });
+
+  it('while it waits for its Redis at start, /healthz answers with the version and /readyz 503', async () => {
+    const own = await OwnRedis.launch();
+    await own.stop();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const starting = startTestServer({ PORT: String(port), REDIS_URL: own.url, REDIS_PREFIX: uniquePrefix() });
+    try {
+      let live: Response | undefined;
+      for (let i = 0; i < 50 && !live; i++) {
+        live = await fetch(`${url}/healthz`).catch(() => undefined);
+        if (!live) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(live?.status).to.equal(200);
+      expect(await live!.json()).to.deep.equal({ status: 'ok', version: PACKAGE_VERSION });
+      expect((await fetch(`${url}/readyz`)).status).to.equal(503);
+    } finally {
+      await own.start();
+      await (await starting).close();
+      await own.stop();
+    }
   });
 
   it('counts each request that fails with 503 while Redis is away in storage_errors_total', async () => {

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
-import packageJson from '../../package.json' with { type: 'json' };
 import { CLI_CLIENT_ID } from '../../config/clients.js';
 import { MCP_PATH } from '../../config/resource-server.js';
+import { VERSION } from '../version.js';
 import { CliError, EXIT, fail } from './errors.js';
 
 /**
@@ -11,7 +11,7 @@ import { CliError, EXIT, fail } from './errors.js';
  */
 
 /** How the CLI names itself to the MCP server and in --version. */
-export const CLIENT_INFO = { name: 'mcp-oauth', version: packageJson.version };
+export const CLIENT_INFO = { name: 'mcp-oauth', version: VERSION };
 
 const DEFAULT_SERVER = 'http://localhost:3000';
 

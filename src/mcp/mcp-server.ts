@@ -2,15 +2,15 @@ import {
   McpServer, SUPPORTED_PROTOCOL_VERSIONS, type AuthInfo, type CallToolResult, type CacheHint,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import packageJson from '../../package.json' with { type: 'json' };
 import { StorageUnavailable } from '../../adapters/errors.js';
 import type { NotesStore } from '../../adapters/stores.js';
 import type { Logger } from '../log.js';
 import { toolError, type Tool } from '../tools/tool.js';
+import { PACKAGE_NAME, VERSION } from '../version.js';
 import { callerOf } from './caller.js';
 import { missingScopes } from './scope-check.js';
 
-const SERVER_INFO = { name: packageJson.name, title: 'Notes', version: packageJson.version };
+const SERVER_INFO = { name: PACKAGE_NAME, title: 'Notes', version: VERSION };
 
 const INSTRUCTIONS = 'Keeps short text notes for the signed-in user: notes_add saves one, notes_list shows them with their ids, '
   + 'notes_delete removes one by id; whoami tells who is signed in and what this app may do.';

@@ -1,9 +1,13 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Stores } from '../../adapters/stores.js';
+import { VERSION } from '../version.js';
 import type { Metrics } from './metrics.js';
 
 const READY_TIMEOUT_MS = 1_000;
+
+/** /healthz's answer, from the moment the process listens: up, and which release it runs. */
+export const LIVE = { status: 'ok', version: VERSION } as const;
 
 /**
  * /healthz: the process answers (liveness). /readyz: it can serve, i.e. storage answers within a second
@@ -14,7 +18,7 @@ export function opsRoutes(stores: Stores, metrics: Metrics, mayReadMetrics: (ctx
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: 'ok' };
+    ctx.body = LIVE;
   });
   router.get('/readyz', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
