@@ -7,7 +7,7 @@ import { loadConfig } from '../config/env.js';
 import { createLogger } from '../src/log.js';
 import { start, type Running } from '../src/start.js';
 import { callTool, mcpPost, mcpToken, toolCall } from './helpers/mcp.js';
-import { freePort, OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
+import { OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { authorizeCode, exchangeCode, form, json, loggedInBrowser, registerUser, type Tokens } from './helpers/seed.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -214,28 +214,6 @@ describe('operations on Redis', () => {
       await own.stop();
     }
     expect(redis.url).to.be.a('string');
-  });
-
-  it('while it waits for its Redis at start, /healthz answers with the version and /readyz 503', async () => {
-    const own = await OwnRedis.launch();
-    await own.stop();
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const starting = startTestServer({ PORT: String(port), REDIS_URL: own.url, REDIS_PREFIX: uniquePrefix() });
-    try {
-      let live: Response | undefined;
-      for (let i = 0; i < 50 && !live; i++) {
-        live = await fetch(`${url}/healthz`).catch(() => undefined);
-        if (!live) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(live?.status).to.equal(200);
-      expect(await live!.json()).to.deep.equal({ status: 'ok', version: PACKAGE_VERSION });
-      expect((await fetch(`${url}/readyz`)).status).to.equal(503);
-    } finally {
-      await own.start();
-      await (await starting).close();
-      await own.stop();
-    }
   });
 
   it('counts each request that fails with 503 while Redis is away in storage_errors_total', async () => {

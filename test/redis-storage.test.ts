@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { VERSION } from '../src/version.js';
 import { Browser } from './helpers/browser.js';
 import { freePort, keysUnder, ownRedisServers, requireRedis, uniquePrefix } from './helpers/redis.js';
 import {
@@ -471,6 +472,9 @@ describe('Redis storage, end to end', function () {
         expect(answered, 'the server listens before its storage is ready').to.not.equal(undefined);
         expect(answered!.status).to.equal(503);
         expect(await answered!.json()).to.include({ error: 'temporarily_unavailable' });
+        const live = await fetch(`${base}/healthz`, withTimeout());
+        expect(await live.json(), 'alive, and which version').to.deep.equal({ status: 'ok', version: VERSION });
+        expect((await fetch(`${base}/readyz`, withTimeout())).status).to.equal(503);
         await sleep(500);
         expect(started, 'start() waits for Redis').to.equal(undefined);
         await expect503('GET /oauth/userinfo while starting', () => fetch(`${base}/oauth/userinfo`, withTimeout(bearer('x'))));
