@@ -27,7 +27,10 @@ const NO_LIMITS = Object.fromEntries([
   'TOKEN_ERRORS_PER_CLIENT_AND_IP', 'DEVICE_CODE_FAILURES_PER_IP', 'ANONYMOUS_RECORDS_PER_IP',
 ].map((name) => [`LIMIT_${name}`, '0']));
 
-/** The lines an instance logged at level error (50) or fatal (60). */
+/**
+ * The lines an instance logged at level error (50) or fatal (60), and the first line of anything else it printed
+ * (an uncaught exception), except oidc-provider's warning about the Node version.
+ */
 function loggedErrors(instance: Instance): string[] {
   return readFileSync(instance.logFile, 'utf8').split('\n')
     .filter((line) => /"level":(50|60)/.test(line) || (line && !line.startsWith('{') && !/Unsupported runtime|oidc-provider|^\s+at |^\s*$/.test(line)));
