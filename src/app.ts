@@ -36,6 +36,7 @@ import { mcpEndpoint } from './mcp/endpoint.js';
 import { mcpRoutes } from './mcp/routes.js';
 import { limitAnonymousRecords } from './oauth/anonymous-record-limit.js';
 import { limitClientErrors } from './oauth/client-error-limit.js';
+import { refuseClientRegistration } from './oauth/closed-client-registration.js';
 import { limitClientRegistrations } from './oauth/client-registration-limit.js';
 import { limitDeviceCodeGuesses } from './oauth/device-code-limit.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
@@ -45,6 +46,7 @@ import { findAccount } from './oauth/find-account.js';
 import { allowAnyLoopbackPort } from './oauth/loopback-redirect.js';
 import { tiePostLogoutRedirects } from './oauth/post-logout-redirect.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
+import { metadataDocumentHosts } from './oauth/metadata-document-hosts.js';
 import { noStore } from './oauth/no-store.js';
 import { limitSignOutParameters, refuseOversizeParameters } from './oauth/parameter-sizes.js';
 import { providerPages } from './oauth/provider-pages.js';
@@ -93,6 +95,7 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
     issuer,
     clients,
     keys,
+    clientRegistrationOpen: config.clientRegistrationOpen,
     adapter: spendLast.adapters(withInvalidation(
       withRefreshGrace(withClientIdleExpiry(stores.oidc.factory, config.clientIdleTtlSeconds), REFRESH_REUSE_GRACE_SECONDS),
       stores.invalidations,
@@ -104,7 +107,8 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
       parameterSizes: refuseOversizeParameters,
       sentScope,
       fetch: outboundFetch ?? guardedFetch({ onFailure: (origin, reason) => log.warn({ origin }, `outbound fetch failed: ${reason}`) }),
-      ...providerPages,
+      allowMetadataDocumentFetch: metadataDocumentHosts(config.cimdAllowedHosts),
+      ...providerPages(config.clientRegistrationOpen),
     },
   }));
   provider.proxy = config.trustProxy > 0;
@@ -145,6 +149,7 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
   // (browsers call the registration_endpoint that discovery advertises), and the registration limit does not
   // depend on it (src/oauth/client-registration-limit.ts).
   koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'], exposeHeaders: ['Retry-After'] }));
+  if (!config.clientRegistrationOpen) koa.use(refuseClientRegistration());
 
   const signIn = createSignIn(provider, issuer);
   const seed = seedRoutes(accounts, signIn);
