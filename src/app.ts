@@ -53,7 +53,9 @@ import { providerPages } from './oauth/provider-pages.js';
 import { seedRoutes } from './oauth/routes.js';
 import { sentScope } from './oauth/sent-scope.js';
 import { createSignIn } from './oauth/sign-in.js';
+import { signedInUser } from './oauth/signed-in-user.js';
 import { guardedFetch } from './outbound/guarded-fetch.js';
+import { siteRoutes } from './site/routes.js';
 
 export interface AppParts {
   config: Config;
@@ -152,13 +154,21 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
   if (!config.clientRegistrationOpen) koa.use(refuseClientRegistration());
 
   const signIn = createSignIn(provider, issuer);
-  const seed = seedRoutes(accounts, signIn);
+  const viewer = signedInUser(provider, accounts);
+  const seed = seedRoutes(accounts, signIn, config.signupOpen);
   koa.use(seed.routes()).use(seed.allowedMethods());
 
-  const interactions = interactionRoutes(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!), clients.firstParty, stores.consents);
+  const site = siteRoutes({
+    issuer, accounts, signIn, viewer, signupOpen: config.signupOpen,
+    signupTokens: new AccountFormTokens(keys.cookieKeys[0]!, issuer, '/signup'),
+  });
+  koa.use(site.routes()).use(site.allowedMethods());
+
+  const interactions = interactionRoutes(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!), clients.firstParty, stores.consents,
+    config.signupOpen);
   koa.use(interactions.routes()).use(interactions.allowedMethods());
 
-  const connectedApps = connectedAppsRoutes(provider, accounts, signIn, new ConnectedApps(provider, stores.consents),
+  const connectedApps = connectedAppsRoutes(viewer, accounts, signIn, new ConnectedApps(provider, stores.consents),
     new AccountFormTokens(keys.cookieKeys[0]!, issuer));
   koa.use(connectedApps.routes()).use(connectedApps.allowedMethods());
 
