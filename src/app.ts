@@ -159,7 +159,7 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
   koa.use(seed.routes()).use(seed.allowedMethods());
 
   const site = siteRoutes({
-    issuer, accounts, signIn, viewer, signupOpen: config.signupOpen,
+    issuer, accounts, signIn, viewer, signupOpen: config.signupOpen, clientRegistrationOpen: config.clientRegistrationOpen,
     signupTokens: new AccountFormTokens(keys.cookieKeys[0]!, issuer, '/signup'),
   });
   koa.use(site.routes()).use(site.allowedMethods());

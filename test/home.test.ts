@@ -30,6 +30,7 @@ describe('the home page', () => {
     expect(html).to.match(/add a remote MCP server with this URL/);
     expect(html).to.include(`<code>mcp-oauth login --server ${server.url}</code>`);
     expect(html).to.not.include('Sign out');
+    expect(html).to.not.include('Apps cannot register themselves here');
     expect(res.headers.getSetCookie(), 'a visit stores nothing and sets no cookie').to.deep.equal([]);
   });
 
@@ -88,8 +89,13 @@ describe('the home page', () => {
     expect(post.headers.get('allow')).to.match(/GET/);
   });
 
-  describe('with SIGNUP=closed', () => {
-    const closed = useTestServer({ SIGNUP: 'closed' });
+  describe('with SIGNUP=closed and CLIENT_REGISTRATION=closed', () => {
+    const closed = useTestServer({ SIGNUP: 'closed', CLIENT_REGISTRATION: 'closed' });
+
+    it('says which apps can still connect', async () => {
+      const html = await expectHtmlPage(await fetch(`${closed.url}/`), 200);
+      expect(html).to.match(/Apps cannot register themselves here: only those that publish a description of themselves/);
+    });
 
     it('offers signing in only, and says who creates accounts', async () => {
       const html = await expectHtmlPage(await fetch(`${closed.url}/`), 200);

@@ -16,16 +16,23 @@ export function homeDocument(issuer: string, signupOpen: boolean) {
   };
 }
 
+/** What the home page offers, as the operator set it. */
+export interface Openings {
+  signupOpen: boolean;
+  clientRegistrationOpen: boolean;
+}
+
 /**
  * The home page: for a visitor, the ways to sign in and (while SIGNUP is open) to create an account; for a signed-in
- * user, who they are, their connected apps and signing out; for everyone, the MCP URL to give an app.
+ * user, who they are, their connected apps and signing out; for everyone, the MCP URL to give an app, and which apps
+ * can connect while Dynamic Client Registration is closed.
  */
-export function sendHomePage(ctx: Context, issuer: string, signupOpen: boolean, user: SignedInUser | undefined): Promise<void> {
+export function sendHomePage(ctx: Context, issuer: string, openings: Openings, user: SignedInUser | undefined): Promise<void> {
   return sendPage(ctx, 'home', {
     title: MCP_RESOURCE_SERVER.name,
     issuer,
     mcpUrl: mcpResource(issuer),
     username: user?.account.username ?? '',
-    signupOpen,
+    ...openings,
   });
 }

@@ -10,16 +10,15 @@ import { formExpired } from '../interactions/csrf.js';
 import { sameOriginPost } from '../interactions/guards.js';
 import type { SignIn } from '../oauth/sign-in.js';
 import type { FindSignedInUser } from '../oauth/signed-in-user.js';
-import { homeDocument, sendHomePage } from './home.js';
+import { homeDocument, sendHomePage, type Openings } from './home.js';
 
-export interface SiteParts {
+export interface SiteParts extends Openings {
   issuer: string;
   accounts: AccountService;
   signIn: SignIn;
   viewer: FindSignedInUser;
   /** The sign-up form's CSRF tokens, bound to the browser by a cookie scoped to /signup. */
   signupTokens: AccountFormTokens;
-  signupOpen: boolean;
 }
 
 /** /signup stands on its own: signing in instead is done on the connected-apps page, which signs in by itself. */
@@ -35,7 +34,7 @@ const noStore: Middleware = (ctx, next) => {
  * The site's own pages, outside any sign-in for an app: the home page (`/`, JSON for a client that asks for it), and
  * the sign-up page it links to, which creates the account and signs the browser in, then goes back home.
  */
-export function siteRoutes({ issuer, accounts, signIn, viewer, signupTokens, signupOpen }: SiteParts): Router {
+export function siteRoutes({ issuer, accounts, signIn, viewer, signupTokens, signupOpen, clientRegistrationOpen }: SiteParts): Router {
   const router = new Router({ strict: true });
   const about = homeDocument(issuer, signupOpen);
 
@@ -46,7 +45,7 @@ export function siteRoutes({ issuer, accounts, signIn, viewer, signupTokens, sig
       return;
     }
     ctx.state.html = true;
-    await sendHomePage(ctx, issuer, signupOpen, await viewer(ctx));
+    await sendHomePage(ctx, issuer, { signupOpen, clientRegistrationOpen }, await viewer(ctx));
   });
 
   router.get('/signup', htmlErrors, noStore, async (ctx) => {

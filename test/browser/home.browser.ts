@@ -70,15 +70,16 @@ describe('the home page, in chromium', () => {
     expectNoProblems();
   });
 
-  describe('with SIGNUP=closed', () => {
-    const closed = useTestServer({ SIGNUP: 'closed' });
+  describe('with SIGNUP=closed and CLIENT_REGISTRATION=closed', () => {
+    const closed = useTestServer({ SIGNUP: 'closed', CLIENT_REGISTRATION: 'closed' });
 
-    it('offers Sign in only, and /signup says sign-up is closed', async () => {
+    it('offers Sign in only, says which apps can connect, and /signup says sign-up is closed', async () => {
       const { page, problems } = await chrome.open();
       await page.goto(`${closed.url}/`);
       await expectUsablePage(page);
       await tabThrough(page, ['link "Sign in"', 'textbox "MCP server URL"', 'button "Copy"']);
       await page.getByText('Accounts are created by the operator of this server.').waitFor();
+      await page.getByText('Apps cannot register themselves here', { exact: false }).waitFor();
       expect(await page.getByRole('link', { name: 'Create one' }).count()).to.equal(0);
 
       await page.goto(`${closed.url}/signup`);
