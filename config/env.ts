@@ -44,6 +44,15 @@ export interface Config {
   };
   /** Seconds a self-registered (DCR) client is kept without use. */
   clientIdleTtlSeconds: number;
+  /** Whether anyone may create an account (POST /oauth/register, the sign-up pages); closed: only operators do. */
+  signupOpen: boolean;
+  /** Whether Dynamic Client Registration (POST /oauth/clients) is open; closed: it is off and not advertised. */
+  clientRegistrationOpen: boolean;
+  /**
+   * The hosts whose https client_id URLs (Client ID Metadata Documents) are accepted: exact hosts (with a port when
+   * the URL has one) or `*.example.com` for any name below example.com. Empty: any host.
+   */
+  cimdAllowedHosts: string[];
   /** The bearer token /metrics requires; unset: /metrics answers loopback and private addresses only. */
   metricsToken: string | undefined;
   /** Who may call /mcp besides the issuer's own origin and host (DNS-rebinding protection). */
@@ -103,6 +112,19 @@ const origin = z.string().refine((v) => {
 const hostHeader = z.string()
   .regex(/^([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?$/i, 'entries must be hosts such as mcp.example.com or localhost:3000')
   .transform((v) => v.toLowerCase());
+
+const openOrClosed = z.enum(['open', 'closed'], { error: 'must be open or closed' }).transform((v) => v === 'open');
+
+/**
+ * A host a Client ID Metadata Document may come from, as the URL's host reads once parsed (lower case, no default
+ * port): `app.example.com`, `app.example.com:8443`, or `*.example.com` for any name below example.com.
+ */
+const metadataDocumentHost = z.string()
+  .regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i, 'entries must be hosts such as app.example.com or *.example.com (optionally with :port)')
+  .transform((v) => {
+    const wildcard = v.startsWith('*.');
+    return `${wildcard ? '*.' : ''}${new URL(`https://${wildcard ? v.slice(2) : v}`).host}`;
+  });
 
 const schema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -165,6 +187,9 @@ const schema = z.object({
   LIMIT_ANONYMOUS_RECORDS_PER_IP: limit(600),
   CLIENT_IDLE_TTL_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
     .min(1, 'must be from 1 to 3650').max(3650, 'must be from 1 to 3650').default(30),
+  SIGNUP: openOrClosed.default(true),
+  CLIENT_REGISTRATION: openOrClosed.default(true),
+  CIMD_ALLOWED_HOSTS: z.string().transform(commaList).pipe(z.array(metadataDocumentHost)).default([]),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 characters of letters, digits, "_", ":", "." or "-"')
     .default('mcp-oauth:'),
   // A bearer token's characters (RFC 6750 b64token), so a scraper can send it as it is.
@@ -284,6 +309,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       anonymousRecordsPerIp: env.LIMIT_ANONYMOUS_RECORDS_PER_IP,
     },
     clientIdleTtlSeconds: env.CLIENT_IDLE_TTL_DAYS * 24 * 60 * 60,
+    signupOpen: env.SIGNUP,
+    clientRegistrationOpen: env.CLIENT_REGISTRATION,
+    cimdAllowedHosts: env.CIMD_ALLOWED_HOSTS,
     metricsToken: env.METRICS_TOKEN,
     mcp: { allowedOrigins: env.MCP_ALLOWED_ORIGINS, allowedHosts: env.MCP_ALLOWED_HOSTS },
     http: {

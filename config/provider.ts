@@ -94,6 +94,8 @@ export interface ProviderHooks {
    * by the hook itself: the provider's own guard needs undici's global dispatcher, which Bun does not have.
    */
   fetch: typeof fetch;
+  /** Whether the provider may fetch the Client ID Metadata Document at this client_id URL; throws to refuse with reasons. */
+  allowMetadataDocumentFetch: (ctx: KoaContextWithOIDC | undefined, clientId: string) => Promise<boolean>;
 }
 
 export interface ProviderParts {
@@ -102,9 +104,14 @@ export interface ProviderParts {
   keys: Keys;
   adapter: AdapterFactory;
   hooks: ProviderHooks;
+  /**
+   * Dynamic Client Registration: off, the endpoint is gone and discovery no longer names a registration_endpoint, which
+   * is what MCP hosts look for before registering; clients registered before keep working.
+   */
+  clientRegistrationOpen: boolean;
 }
 
-export function providerConfiguration({ issuer, clients, keys, adapter, hooks }: ProviderParts): Configuration {
+export function providerConfiguration({ issuer, clients, keys, adapter, hooks, clientRegistrationOpen }: ProviderParts): Configuration {
   return {
     adapter,
     clients: clients.metadata,
@@ -183,7 +190,7 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
         allowedPolicy: async (_ctx, client) => clients.resourceServers.has(client.clientId),
       },
       userinfo: { enabled: true },
-      registration: { enabled: true },
+      registration: { enabled: clientRegistrationOpen },
       deviceFlow: {
         enabled: true,
         // Letters that cannot be mistaken for each other or spell words; typed on another device.
@@ -193,7 +200,7 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks }:
         userCodeConfirmSource: hooks.userCodeConfirmSource,
         successSource: hooks.deviceSuccessSource,
       },
-      clientIdMetadataDocument: { enabled: true, ack: 'draft-02' },
+      clientIdMetadataDocument: { enabled: true, ack: 'draft-02', allowFetch: hooks.allowMetadataDocumentFetch },
       resourceIndicators: {
         enabled: true,
         // A code carries its resource to the token endpoint; hosts need not repeat it.

@@ -36,6 +36,7 @@ import { mcpEndpoint } from './mcp/endpoint.js';
 import { mcpRoutes } from './mcp/routes.js';
 import { limitAnonymousRecords } from './oauth/anonymous-record-limit.js';
 import { limitClientErrors } from './oauth/client-error-limit.js';
+import { refuseClientRegistration } from './oauth/closed-client-registration.js';
 import { limitClientRegistrations } from './oauth/client-registration-limit.js';
 import { limitDeviceCodeGuesses } from './oauth/device-code-limit.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
@@ -45,13 +46,16 @@ import { findAccount } from './oauth/find-account.js';
 import { allowAnyLoopbackPort } from './oauth/loopback-redirect.js';
 import { tiePostLogoutRedirects } from './oauth/post-logout-redirect.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
+import { metadataDocumentHosts } from './oauth/metadata-document-hosts.js';
 import { noStore } from './oauth/no-store.js';
 import { limitSignOutParameters, refuseOversizeParameters } from './oauth/parameter-sizes.js';
 import { providerPages } from './oauth/provider-pages.js';
 import { seedRoutes } from './oauth/routes.js';
 import { sentScope } from './oauth/sent-scope.js';
 import { createSignIn } from './oauth/sign-in.js';
+import { signedInUser } from './oauth/signed-in-user.js';
 import { guardedFetch } from './outbound/guarded-fetch.js';
+import { siteRoutes } from './site/routes.js';
 
 export interface AppParts {
   config: Config;
@@ -93,6 +97,7 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
     issuer,
     clients,
     keys,
+    clientRegistrationOpen: config.clientRegistrationOpen,
     adapter: spendLast.adapters(withInvalidation(
       withRefreshGrace(withClientIdleExpiry(stores.oidc.factory, config.clientIdleTtlSeconds), REFRESH_REUSE_GRACE_SECONDS),
       stores.invalidations,
@@ -104,7 +109,8 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
       parameterSizes: refuseOversizeParameters,
       sentScope,
       fetch: outboundFetch ?? guardedFetch({ onFailure: (origin, reason) => log.warn({ origin }, `outbound fetch failed: ${reason}`) }),
-      ...providerPages,
+      allowMetadataDocumentFetch: metadataDocumentHosts(config.cimdAllowedHosts),
+      ...providerPages(config.clientRegistrationOpen),
     },
   }));
   provider.proxy = config.trustProxy > 0;
@@ -145,15 +151,24 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
   // (browsers call the registration_endpoint that discovery advertises), and the registration limit does not
   // depend on it (src/oauth/client-registration-limit.ts).
   koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'], exposeHeaders: ['Retry-After'] }));
+  if (!config.clientRegistrationOpen) koa.use(refuseClientRegistration());
 
   const signIn = createSignIn(provider, issuer);
-  const seed = seedRoutes(accounts, signIn);
+  const viewer = signedInUser(provider, accounts);
+  const seed = seedRoutes(accounts, signIn, config.signupOpen);
   koa.use(seed.routes()).use(seed.allowedMethods());
 
-  const interactions = interactionRoutes(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!), clients.firstParty, stores.consents);
+  const site = siteRoutes({
+    issuer, accounts, signIn, viewer, signupOpen: config.signupOpen, clientRegistrationOpen: config.clientRegistrationOpen,
+    signupTokens: new AccountFormTokens(keys.cookieKeys[0]!, issuer, '/signup'),
+  });
+  koa.use(site.routes()).use(site.allowedMethods());
+
+  const interactions = interactionRoutes(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!), clients.firstParty, stores.consents,
+    config.signupOpen);
   koa.use(interactions.routes()).use(interactions.allowedMethods());
 
-  const connectedApps = connectedAppsRoutes(provider, accounts, signIn, new ConnectedApps(provider, stores.consents),
+  const connectedApps = connectedAppsRoutes(viewer, accounts, signIn, new ConnectedApps(provider, stores.consents),
     new AccountFormTokens(keys.cookieKeys[0]!, issuer));
   koa.use(connectedApps.routes()).use(connectedApps.allowedMethods());
 

@@ -35,6 +35,8 @@ describe('configuration from the environment', () => {
     });
     expect(config.usesDevDefaults).to.deep.equal({ client1Secret: true, cookieKeys: true, jwks: true });
     expect(config.clientIdleTtlSeconds).to.equal(30 * 24 * 60 * 60);
+    expect(config).to.include({ signupOpen: true, clientRegistrationOpen: true });
+    expect(config.cimdAllowedHosts).to.deep.equal([]);
     expect(config.http).to.deep.equal({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000, maxConnections: 4096 });
     expect(config.shutdown).to.deep.equal({ drainMs: 2000, graceMs: 10_000 });
   });
@@ -110,6 +112,13 @@ describe('configuration from the environment', () => {
     ['HTTP_HEADERS_TIMEOUT_MS', '40000', /must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)/],
     ['SHUTDOWN_DRAIN_MS', '15000', /must not exceed SHUTDOWN_GRACE_MS \(10000\)/],
     ['JWKS', '{"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]}', /private/],
+    ['SIGNUP', 'false', /must be open or closed/],
+    ['SIGNUP', 'Closed', /must be open or closed/],
+    ['CLIENT_REGISTRATION', 'off', /must be open or closed/],
+    ['CIMD_ALLOWED_HOSTS', 'https://apps.example.com', /hosts such as app\.example\.com or \*\.example\.com/],
+    ['CIMD_ALLOWED_HOSTS', 'apps.example.com, *', /hosts such as/],
+    ['CIMD_ALLOWED_HOSTS', 'apps.example.com/client.json', /hosts such as/],
+    ['CIMD_ALLOWED_HOSTS', 'a.*.example.com', /hosts such as/],
   ] as const) {
     it(`refuses ${name}=${value}`, () => {
       const problems = problemsOf({ [name]: value });
@@ -117,6 +126,17 @@ describe('configuration from the environment', () => {
       expect(problems[0]).to.match(new RegExp(`^${name}: `)).and.match(pattern);
     });
   }
+
+  it('reads SIGNUP and CLIENT_REGISTRATION (open or closed), and CIMD_ALLOWED_HOSTS as the hosts of parsed URLs', () => {
+    const config = loadConfig({
+      SIGNUP: 'closed', CLIENT_REGISTRATION: 'closed',
+      CIMD_ALLOWED_HOSTS: 'Apps.Example.com, *.Tools.example, notes.example:443, notes.example:8443,,',
+    });
+    expect(config).to.include({ signupOpen: false, clientRegistrationOpen: false });
+    // Lower case and no default port, as a client_id URL's host reads once parsed: an entry that matches nothing is a trap.
+    expect(config.cimdAllowedHosts).to.deep.equal(['apps.example.com', '*.tools.example', 'notes.example', 'notes.example:8443']);
+    expect(loadConfig({ SIGNUP: 'open', CLIENT_REGISTRATION: 'open' })).to.include({ signupOpen: true, clientRegistrationOpen: true });
+  });
 
   it('never echoes a secret value in its error', () => {
     const [problem] = problemsOf({ CLIENT1_SECRET: 'hunter2' });

@@ -10,7 +10,7 @@ const expectNotFound = (res: Response) => expectOAuthError(res, 404, 'not_found'
 describe('unknown paths', () => {
   const server = useTestServer();
 
-  for (const path of ['/', '/nope', '/oauth', '/oauth/', '/oauth/nope', '/oauth/registerx', '/oauth/token/extra', '/.well-known/nope', '/assets/nope.css', '/interaction']) {
+  for (const path of ['/nope', '/oauth', '/oauth/', '/oauth/nope', '/oauth/registerx', '/oauth/token/extra', '/.well-known/nope', '/assets/nope.css', '/interaction']) {
     it(`GET ${path} → 404 not_found`, async () => {
       await expectNotFound(await fetch(`${server.url}${path}`, { redirect: 'manual' }));
     });

@@ -417,7 +417,7 @@ describe('the browser pages, over HTTP', () => {
       const description = url.searchParams.get('error_description');
       expect(description, 'an error_description').to.be.a('string').and.not.be.empty;
       expect(alertOf(page)).to.equal(description);
-      expect(page).to.not.include('/assets/callback.js');
+      expect(page).to.not.include('/assets/copy.js');
     });
   });
 
@@ -500,7 +500,7 @@ describe('the browser pages, over HTTP', () => {
       }
     }
 
-    it('every page is plain HTML with plain forms; the callback page loads /assets/callback.js only', async () => {
+    it('every page is plain HTML with plain forms; the callback page loads /assets/copy.js only', async () => {
       const user = await registerUser(server.url);
       const browser = new Browser(server.url);
       const login = await openLoginPage(browser);
@@ -518,7 +518,7 @@ describe('the browser pages, over HTTP', () => {
 
       const callback = await submitForm(browser, login.html, '/login', { username: user.username, password: user.password });
       expect(callback.url.pathname).to.equal('/callback');
-      expectPlainHtml(await callback.res.text(), 'callback page', ['/assets/callback.js']);
+      expectPlainHtml(await callback.res.text(), 'callback page', ['/assets/copy.js']);
 
       const logout = await browser.follow('/oauth/logout');
       const logoutHtml = await logout.res.text();
@@ -527,8 +527,8 @@ describe('the browser pages, over HTTP', () => {
       expectPlainHtml(await done.res.text(), 'signed-out page');
     });
 
-    it('serves /assets/callback.js with a JavaScript content type', async () => {
-      const res = await fetch(`${server.url}/assets/callback.js`);
+    it('serves /assets/copy.js with a JavaScript content type', async () => {
+      const res = await fetch(`${server.url}/assets/copy.js`);
       expect(res.status).to.equal(200);
       expect(res.headers.get('content-type')).to.match(/^(text|application)\/javascript\b/);
       expect(res.headers.get('x-content-type-options')).to.equal('nosniff');

@@ -1,6 +1,4 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/accounts.js';
 import { checkSignInForm } from '../accounts/credentials-form.js';
 import { readForm } from '../http/body.js';
@@ -9,6 +7,7 @@ import { Problem } from '../http/problem.js';
 import { formExpired } from '../interactions/csrf.js';
 import { sameOriginPost } from '../interactions/guards.js';
 import type { SignIn } from '../oauth/sign-in.js';
+import type { FindSignedInUser } from '../oauth/signed-in-user.js';
 import type { ConnectedApps } from './connected-apps.js';
 import type { AccountFormTokens } from './form-tokens.js';
 import { connectedAppsPages as pages } from './pages.js';
@@ -18,20 +17,13 @@ import { connectedAppsPages as pages } from './pages.js';
  * cookie says (the one /oauth/authorize uses); a browser without one gets a sign-in form that makes one.
  */
 export function connectedAppsRoutes(
-  provider: Provider,
+  viewer: FindSignedInUser,
   accounts: AccountService,
   signIn: SignIn,
   apps: ConnectedApps,
   tokens: AccountFormTokens,
 ): Router {
   const router = new Router({ prefix: '/account' });
-
-  /** The signed-in user of this browser and the uid of their session, if any. */
-  const viewer = async (ctx: Context) => {
-    const session = await provider.Session.get(ctx);
-    const account = session.accountId ? await accounts.findById(session.accountId) : undefined;
-    return account && { account, sessionUid: session.uid };
-  };
 
   router.get('/', htmlErrors, async (ctx) => {
     const who = await viewer(ctx);

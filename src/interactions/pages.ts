@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { describeScope } from '../../config/scopes.js';
-import { PASSWORD_RULE, USERNAME_RULE } from '../accounts/rules.js';
+import { sendRegistrationPage, sendSignupClosedPage } from '../accounts/signup-pages.js';
 import { sendPage } from '../http/render.js';
 import { clientName, type ClientIdentity } from '../oauth/client-name.js';
 import { redirectHost } from '../oauth/redirect-host.js';
@@ -25,7 +25,8 @@ export interface ConsentParties {
 
 /** Draws the login, registration and consent pages of one interaction. */
 export class InteractionPages {
-  constructor(private readonly csrf: CsrfTokens, private readonly provider: Provider) {}
+  /** `signupOpen`: whether the login page offers to create an account (SIGNUP). */
+  constructor(private readonly csrf: CsrfTokens, private readonly provider: Provider, private readonly signupOpen: boolean) {}
 
   private common(interaction: InteractionDetails) {
     return { uid: interaction.uid, csrf: this.csrf.issue(interaction.uid) };
@@ -42,18 +43,19 @@ export class InteractionPages {
       ...await this.signInPage(interaction),
       username: page.username ?? '',
       error: page.error ?? '',
+      signupOpen: this.signupOpen,
     }, page.status);
   }
 
   async register(ctx: Context, interaction: InteractionDetails, page: FormPage = {}) {
-    return sendPage(ctx, 'register', {
-      title: 'Create an account',
-      ...await this.signInPage(interaction),
-      username: page.username ?? '',
-      error: page.error ?? '',
-      usernameRule: USERNAME_RULE,
-      passwordRule: PASSWORD_RULE,
-    }, page.status);
+    const { uid, csrf, client } = await this.signInPage(interaction);
+    const at = `/interaction/${encodeURIComponent(uid)}`;
+    return sendRegistrationPage(ctx, { action: `${at}/register`, signInHref: at, client }, { csrf, ...page });
+  }
+
+  /** The registration step of this interaction while SIGNUP=closed. */
+  signupClosed(ctx: Context, interaction: InteractionDetails) {
+    return sendSignupClosedPage(ctx, `/interaction/${encodeURIComponent(interaction.uid)}`);
   }
 
   consent(ctx: Context, interaction: InteractionDetails, parties: ConsentParties) {

@@ -4,8 +4,7 @@ import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { ConsentStore } from '../../adapters/stores.js';
 import type { AccountService } from '../accounts/accounts.js';
-import { checkSignInForm } from '../accounts/credentials-form.js';
-import { NewCredentials } from '../accounts/rules.js';
+import { checkSignInForm, registerFromForm } from '../accounts/credentials-form.js';
 import { readForm } from '../http/body.js';
 import { htmlErrors } from '../http/errors.js';
 import { Problem } from '../http/problem.js';
@@ -23,8 +22,8 @@ const WRONG_STEP = {
 
 /**
  * The browser side of the provider's interactions: /interaction/:uid shows the login page (with a link to
- * registration) or, for a client that is not first-party, the consent page; the forms post back here, and a
- * finished step hands the browser back to /oauth/authorize.
+ * registration while SIGNUP is open) or, for a client that is not first-party, the consent page; the forms post back
+ * here, and a finished step hands the browser back to /oauth/authorize.
  */
 export function interactionRoutes(
   provider: Provider,
@@ -32,8 +31,9 @@ export function interactionRoutes(
   csrf: CsrfTokens,
   firstParty: ReadonlySet<string>,
   consents: ConsentStore,
+  signupOpen: boolean,
 ): Router {
-  const pages = new InteractionPages(csrf, provider);
+  const pages = new InteractionPages(csrf, provider, signupOpen);
   const router = new Router({ prefix: '/interaction/:uid' });
   const load = loadInteraction(provider);
   const current = (ctx: Context) => (ctx.state as InteractionState).interaction;
@@ -101,25 +101,16 @@ export function interactionRoutes(
   });
 
   router.get('/register', htmlErrors, load, async (ctx) => {
+    if (!signupOpen) return pages.signupClosed(ctx, current(ctx));
     await pages.register(ctx, current(ctx));
   });
 
   router.post('/register', htmlErrors, sameOriginPost, load, async (ctx) => {
+    if (!signupOpen) return pages.signupClosed(ctx, current(ctx));
     const form = await readLoginForm(ctx);
-    const interaction = current(ctx);
-    const parsed = NewCredentials.safeParse(form);
-    if (!parsed.success) {
-      const error = parsed.error.issues[0]?.message ?? 'invalid input';
-      return pages.register(ctx, interaction, { username: form.username, error: `The ${error}.`, status: 400 });
-    }
-    if (form.password !== form.confirm) {
-      return pages.register(ctx, interaction, { username: form.username, error: 'The two passwords do not match.', status: 400 });
-    }
-    const account = await accounts.register(parsed.data, ctx.ip);
-    if (!account) {
-      return pages.register(ctx, interaction, { username: form.username, error: 'That username is already taken.', status: 409 });
-    }
-    await finish(ctx, { login: { accountId: account.id, amr: ['pwd'] } });
+    const registered = await registerFromForm(accounts, form, ctx.ip);
+    if ('error' in registered) return pages.register(ctx, current(ctx), { username: form.username, ...registered });
+    await finish(ctx, { login: { accountId: registered.account.id, amr: ['pwd'] } });
   });
 
   router.post('/abort', htmlErrors, sameOriginPost, load, async (ctx) => {

@@ -2,9 +2,10 @@ import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 import type { ProviderHooks } from '../../config/provider.js';
 import { sendPage } from '../http/render.js';
 import { identityOf } from './client-name.js';
-import { errorAdvice } from './error-advice.js';
+import { errorAdvice, type ClientStanding } from './error-advice.js';
 import { heldError, returnTarget, type HeldError } from './error-redirect-trust.js';
 import { errorInWords } from './error-words.js';
+import { MetadataDocumentHostRefused } from './metadata-document-hosts.js';
 import { redirectHost } from './redirect-host.js';
 
 const clientName = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? '';
@@ -67,9 +68,18 @@ async function appErrorPage(ctx: KoaContextWithOIDC, out: ErrorOut, held: HeldEr
   }, ctx.status);
 }
 
-/** The provider's own pages, drawn with our views so every page looks and is protected alike. */
-export const providerPages: Pick<ProviderHooks,
-  'renderError' | 'logoutSource' | 'postLogoutSuccessSource' | 'userCodeInputSource' | 'userCodeConfirmSource' | 'deviceSuccessSource'> = {
+/** What the error page knows of the app behind `err`. */
+function clientStanding(unknownClient: boolean, clientRegistrationOpen: boolean, err: Error | undefined): ClientStanding {
+  if (unknownClient) return clientRegistrationOpen ? 'unknown' : 'unknown, registration closed';
+  return err instanceof MetadataDocumentHostRefused ? 'host not allowed' : 'known';
+}
+
+/**
+ * The provider's own pages, drawn with our views so every page looks and is protected alike. With Dynamic Client
+ * Registration closed, nothing points an unknown app to a registration endpoint that is not there.
+ */
+export const providerPages = (clientRegistrationOpen: boolean): Pick<ProviderHooks,
+  'renderError' | 'logoutSource' | 'postLogoutSuccessSource' | 'userCodeInputSource' | 'userCodeConfirmSource' | 'deviceSuccessSource'> => ({
   async renderError(ctx, out, err) {
     ctx.set('Cache-Control', 'no-store');
     const held = heldError(err);
@@ -82,7 +92,11 @@ export const providerPages: Pick<ProviderHooks,
     const unknownClient = out.error === 'invalid_client' && Boolean((ctx.oidc as { noclient?: boolean }).noclient);
     if (ctx.accepts('html', 'json') === 'json') {
       ctx.body = unknownClient
-        ? { error: out.error, error_description: 'the client is not registered with this server', registration_endpoint: ctx.oidc.urlFor('registration') }
+        ? {
+          error: out.error,
+          error_description: 'the client is not registered with this server',
+          ...(clientRegistrationOpen ? { registration_endpoint: ctx.oidc.urlFor('registration') } : {}),
+        }
         : { error: out.error, error_description: out.error_description ?? out.error };
       return;
     }
@@ -91,7 +105,7 @@ export const providerPages: Pick<ProviderHooks,
       title: 'Sign-in error',
       error: out.error,
       description: out.error_description ?? '',
-      advice: errorAdvice(out.error, !unknownClient),
+      advice: errorAdvice(out.error, clientStanding(unknownClient, clientRegistrationOpen, err)),
     }, ctx.status);
   },
   async logoutSource(ctx: KoaContextWithOIDC, form: string) {
@@ -138,4 +152,4 @@ export const providerPages: Pick<ProviderHooks,
   async deviceSuccessSource(ctx) {
     await sendPage(ctx, 'device-done', { title: 'Device connected', client: clientName(ctx) });
   },
-};
+});

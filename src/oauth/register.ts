@@ -1,13 +1,15 @@
 import type { Middleware } from 'koa';
 import type { AccountService } from '../accounts/accounts.js';
 import { NewCredentials } from '../accounts/rules.js';
+import { signupClosed } from '../accounts/signup.js';
 import { readJson } from '../http/body.js';
 import { Problem } from '../http/problem.js';
 import { parseWith } from '../http/validate.js';
 
-/** POST /oauth/register {username, password} → 201 {message, userId} */
-export function register(accounts: AccountService): Middleware {
+/** POST /oauth/register {username, password} → 201 {message, userId}; 403 signup_closed while SIGNUP=closed. */
+export function register(accounts: AccountService, signupOpen: boolean): Middleware {
   return async (ctx) => {
+    if (!signupOpen) throw signupClosed();
     const credentials = parseWith(NewCredentials, await readJson(ctx));
     const account = await accounts.register(credentials, ctx.ip);
     if (!account) throw new Problem(409, 'username_taken', 'that username is already taken');

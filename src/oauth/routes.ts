@@ -7,9 +7,9 @@ import { register } from './register.js';
 import type { SignIn } from './sign-in.js';
 
 /** The seed's own endpoints; everything else under /oauth/ is the provider's. */
-export function seedRoutes(accounts: AccountService, signIn: SignIn): Router {
+export function seedRoutes(accounts: AccountService, signIn: SignIn, signupOpen: boolean): Router {
   const router = new Router();
-  router.post('/oauth/register', register(accounts));
+  router.post('/oauth/register', register(accounts, signupOpen));
   router.post('/oauth/login', login(accounts, signIn));
   router.get('/callback', htmlErrors, callbackPage);
   return router;

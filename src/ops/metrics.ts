@@ -54,7 +54,7 @@ const EXACT_ROUTES = new Set([
   '/oauth/par', '/oauth/clients', '/oauth/device', '/oauth/device/auth', '/callback', '/mcp', '/account',
   '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server',
   '/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp',
-  '/healthz', '/readyz', '/metrics',
+  '/healthz', '/readyz', '/metrics', '/', '/signup',
 ]);
 
 const TEMPLATES: [RegExp, string][] = [

@@ -55,6 +55,23 @@ export async function signInOnPage(page: Page, user: { username: string; passwor
   await page.keyboard.press('Enter');
 }
 
+/**
+ * Creates an account on a registration page (a sign-in's, or /signup) with the keyboard alone: the page puts the focus
+ * on Username; typing and Tab through both passwords, then `key` on Create account. Returns the new user.
+ */
+export async function registerOnPage(page: Page, username: string, key: 'Enter' | 'Space' = 'Enter') {
+  const password = 'a long enough password';
+  await expectFocus(page, 'textbox "Username"');
+  await page.keyboard.type(username);
+  await tabThrough(page, ['textbox "Password"']);
+  await page.keyboard.type(password);
+  await tabThrough(page, ['textbox "Repeat the password"']);
+  await page.keyboard.type(password);
+  await tabThrough(page, ['button "Create account"']);
+  await activate(page, 'button "Create account"', key);
+  return { username, password };
+}
+
 export interface LoopbackApp {
   /** The registered client, its redirect URI on this app. */
   host: Host;

@@ -1,5 +1,5 @@
 /**
- * `npm run screenshots`: the README's pictures of the login, consent and callback pages, taken in chromium from
+ * `npm run screenshots`: the README's pictures of the home, login, consent and callback pages, taken in chromium from
  * the real server (in memory, in this process) and written to docs/screenshots/. Run it after changing a page or
  * the stylesheet, look at the PNGs, and commit them; the tests do not run it. Last, the MCP Inspector 2.x connected
  * to the server and showing whoami's answer (test/browser/inspector.ts).
@@ -31,6 +31,10 @@ try {
     await context.close();
     console.log(`docs/screenshots/${name}.png`);
   };
+
+  await shoot('home', async (page) => {
+    await page.goto(`${server.url}/`);
+  });
 
   await shoot('login', async (page) => {
     await page.goto(authorizeUrl(server.url));

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { authorizeUrl, exchangeCode, registerUser, uniqueName, type Tokens } from '../helpers/seed.js';
 import { useTestServer } from '../helpers/server.js';
 import { useChromium } from './chromium.js';
-import { activate, expectFocus, signInOnPage, tabThrough } from './flows.js';
+import { activate, expectFocus, registerOnPage, signInOnPage, tabThrough } from './flows.js';
 import { expectUsablePage } from './page-checks.js';
 import type { PageDocument } from './page-globals.js';
 
@@ -32,16 +32,7 @@ describe('signing in, in chromium', () => {
     await page.waitForURL((url) => url.pathname.endsWith('/register'));
     await expectUsablePage(page);
 
-    const username = uniqueName('chromium');
-    const password = 'a long enough password';
-    await expectFocus(page, 'textbox "Username"');
-    await page.keyboard.type(username);
-    await tabThrough(page, ['textbox "Password"']);
-    await page.keyboard.type(password);
-    await tabThrough(page, ['textbox "Repeat the password"']);
-    await page.keyboard.type(password);
-    await tabThrough(page, ['button "Create account"']);
-    await activate(page, 'button "Create account"', 'Space');
+    const { username } = await registerOnPage(page, uniqueName('chromium'), 'Space');
     await page.waitForURL(isCallback);
     await expectUsablePage(page);
 

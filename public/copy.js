@@ -1,4 +1,4 @@
-// Copies the authorization code for the seed's manual code entry; without JavaScript the field is still selectable.
+// The Copy button of a page (the authorization code, the MCP URL): without JavaScript the field is still selectable.
 document.getElementById('copy')?.addEventListener('click', async (event) => {
   const button = event.currentTarget;
   const field = document.getElementById(button.dataset.target);
