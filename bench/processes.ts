@@ -77,3 +77,24 @@ export async function cpuMs(pid: number): Promise<number> {
 
 /** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
 const CLOCK_TICKS = 100;
+
+/** A process and all its descendants (npm → sh → tsx → node, say), from /proc (Linux). */
+export async function processTree(pid: number): Promise<number[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const children = new Map<number, number[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
+    // The parent's pid is the second field after the command name (which may contain spaces, inside parentheses).
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(parent, [...children.get(parent) ?? [], Number(entry)]);
+  }
+  const tree: number[] = [];
+  for (const queue = [pid]; queue.length;) {
+    const next = queue.pop()!;
+    tree.push(next);
+    queue.push(...children.get(next) ?? []);
+  }
+  return tree;
+}

@@ -5,6 +5,7 @@ import { testRedisUrl, uniquePrefix } from '../test/helpers/redis.js';
 import { authorizeCode, exchangeCode, form, json, loggedInBrowser, type Tokens } from '../test/helpers/seed.js';
 import { load, median, type LoadResult } from './load.js';
 import { freePort, residentBytes, spawnServer, type Child } from './processes.js';
+import { startupAndMemory } from './startup.js';
 
 /*
  * npm run bench: every measurement runs next to its baseline in the same run, in alternating rounds, and is
@@ -29,7 +30,7 @@ const MODERN_WHOAMI = JSON.stringify({
   params: { name: 'whoami', arguments: {}, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } },
 });
 
-interface Row {
+export interface Row {
   measurement: string;
   value: number;
   unit: string;
@@ -197,6 +198,9 @@ async function main() {
     const freshPrefix = `${prefix}fresh:`;
     report({ measurement: 'Redis bytes per active user session', value: await redisBytes(redisUrl, freshPrefix, (key) => !/:(account|account-id|keys|consents|notes|limit):/.test(key)), unit: 'bytes' });
     report({ measurement: 'Redis bytes of the limit counters one signed-in address leaves for 15 minutes', value: await redisBytes(redisUrl, freshPrefix, (key) => key.startsWith(`${freshPrefix}limit:`)), unit: 'bytes' });
+
+    console.log('5. Start and memory: npm start and tsx against the compiled server');
+    await startupAndMemory({ REDIS_URL: redisUrl, REDIS_PREFIX: `${prefix}startup:` }, 'Redis', report);
 
     writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({
       date: new Date().toISOString(),

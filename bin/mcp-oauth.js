@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The installed `mcp-oauth` command: the TypeScript CLI in src/cli, run through tsx as `npm start` runs the server.
-import { register } from 'tsx/esm/api';
+// The installed `mcp-oauth` command: the CLI in src/cli.
+import { launch } from './launch.js';
 
-register();
-await import('../src/cli/main.ts');
+await launch('cli/main');

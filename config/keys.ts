@@ -9,9 +9,9 @@ export interface Keys {
   generated: string[];
 }
 
-const generateCookieKeys = () => JSON.stringify([randomBytes(32).toString('base64url')]);
+export const generateCookieKeys = () => JSON.stringify([randomBytes(32).toString('base64url')]);
 
-function generateJwks(): string {
+export function generateJwks(): string {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return JSON.stringify({ keys: [{ ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' }] });
 }

@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
+import { packagePath } from '../package-dir.js';
 
-const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url));
+const PUBLIC = packagePath('public/');
 const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
 
 /** GET /assets/<file>: the few files in public/, read once at start (no path from the URL touches the disk). */

@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { Context } from 'koa';
+import { packagePath } from '../package-dir.js';
 
-const VIEWS = fileURLToPath(new URL('../../views/', import.meta.url));
+const VIEWS = packagePath('views/');
 
 export interface PageData {
   title: string;

@@ -2,8 +2,8 @@
 # The seed flow (test/smoke/seed-flow.mjs), and the SSRF guard's refusals (test/smoke/outbound-guard.mjs: Bun lacks
 # what oidc-provider's own guard needs), against the server on the other runtimes the README supports, all from
 # the npm registry (the packages node and bun): the oldest Node and Bun that package.json's "engines" admits, Node
-# 24 LTS, and the newest Bun; in memory and, when REDIS_URL is set, on Redis too. The driver itself runs on the
-# Node that runs this script. `.ci/run` calls it.
+# 24 LTS, and the newest Bun; in memory and, when REDIS_URL is set, on Redis too; on Node, the compiled server
+# (dist/) as well. The driver itself runs on the Node that runs this script. `.ci/run` calls it after the build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -22,6 +22,11 @@ node_floor=$(floor node)
 bun_floor=$(floor bun)
 if [ -z "$node_floor" ] || [ -z "$bun_floor" ]; then
   echo 'package.json "engines" must give node and bun as ">=x.y.z"'
+  exit 1
+fi
+
+if [ ! -f dist/src/server.js ]; then
+  echo 'no dist/src/server.js: run `npm run build` first'
   exit 1
 fi
 
@@ -48,9 +53,12 @@ smoke_runs() {
 }
 
 # Node starts the server as `npm start` does (tsx), from this tree's node_modules: argon2's binary is N-API, so
-# what npm installed under the CI's Node serves the others as well.
+# what npm installed under the CI's Node serves the others as well. Then as `npm run start:prod` and the Docker
+# image do, compiled (dist/, from `npm run build`): the JavaScript is the same whatever the storage, so the seed
+# flow in memory shows it runs on each Node.
 for node in node-floor node-lts; do
   smoke_runs "$tools/$node/bin/node" --import tsx src/server.ts
+  env -u REDIS_URL node "$smoke" "$tools/$node/bin/node" dist/src/server.js
 done
 
 # Bun as its users start it: `bun install`, then `bun run src/server.ts` (Bun runs the TypeScript itself; tsx is
