@@ -3,6 +3,9 @@ import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
 import { testRedisUrl, uniquePrefix } from '../test/helpers/redis.js';
 import { authorizeCode, exchangeCode, form, json, loggedInBrowser, type Tokens } from '../test/helpers/seed.js';
+import { capacityOptions, measureCapacity } from './capacity.js';
+import { capacityPlan } from './capacity-plan.js';
+import { capacityReport } from './capacity-report.js';
 import { load, median, type LoadResult } from './load.js';
 import { freePort, residentBytes, spawnServer, type Child } from './processes.js';
 
@@ -198,10 +201,16 @@ async function main() {
     report({ measurement: 'Redis bytes per active user session', value: await redisBytes(redisUrl, freshPrefix, (key) => !/:(account|account-id|keys|consents|notes|limit):/.test(key)), unit: 'bytes' });
     report({ measurement: 'Redis bytes of the limit counters one signed-in address leaves for 15 minutes', value: await redisBytes(redisUrl, freshPrefix, (key) => key.startsWith(`${freshPrefix}limit:`)), unit: 'bytes' });
 
+    console.log('5. Capacity (the server on a Redis of its own)');
+    const measured = await measureCapacity(capacityOptions());
+    const plan = capacityPlan(measured);
+    for (const line of capacityReport(measured, plan)) console.log(`  ${line}`);
+
     writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
       rounds: ROUNDS, secondsPerRound: SECONDS, logLevel: LOG_LEVEL, rows,
+      capacity: { date: new Date().toISOString(), ...measured, plan },
     }, null, 2)}\n`);
     console.log('results written to bench/results.json');
   } finally {
