@@ -2,6 +2,7 @@ import autocannon from 'autocannon';
 import { cpuMs } from './processes.js';
 
 export interface LoadResult {
+  requests: number;
   requestsPerSecond: number;
   /** The server's own CPU time per answered request: what one core can sustain, whatever else runs here. */
   cpuMsPerRequest: number;
@@ -38,6 +39,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   });
   const cpu = await cpuMs(options.pid) - cpuBefore;
   return {
+    requests: result.requests.total,
     requestsPerSecond: result.requests.average,
     cpuMsPerRequest: cpu / Math.max(1, result.requests.total),
     p50: result.latency.p50,

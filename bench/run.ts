@@ -3,6 +3,9 @@ import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
 import { testRedisUrl, uniquePrefix } from '../test/helpers/redis.js';
 import { authorizeCode, exchangeCode, form, json, loggedInBrowser, type Tokens } from '../test/helpers/seed.js';
+import { capacityOptions, measureCapacity } from './capacity.js';
+import { capacityPlan } from './capacity-plan.js';
+import { capacityReport } from './capacity-report.js';
 import { load, median, type LoadResult } from './load.js';
 import { freePort, residentBytes, spawnServer, type Child } from './processes.js';
 import { startupAndMemory } from './startup.js';
@@ -202,10 +205,16 @@ async function main() {
     console.log('5. Start and memory: npm start and tsx against the compiled server');
     await startupAndMemory({ REDIS_URL: redisUrl, REDIS_PREFIX: `${prefix}startup:` }, 'Redis', report);
 
+    console.log('6. Capacity (the server on a Redis of its own)');
+    const measured = await measureCapacity(capacityOptions());
+    const plan = capacityPlan(measured);
+    for (const line of capacityReport(measured, plan)) console.log(`  ${line}`);
+
     writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
       rounds: ROUNDS, secondsPerRound: SECONDS, logLevel: LOG_LEVEL, rows,
+      capacity: { date: new Date().toISOString(), ...measured, plan },
     }, null, 2)}\n`);
     console.log('results written to bench/results.json');
   } finally {
