@@ -10,7 +10,7 @@ const now = () => Math.floor(Date.now() / 1000);
  */
 const UPKEEP = '_idleExpiry';
 
-interface Upkeep {
+export interface Upkeep {
   /** Epoch seconds of the last write that gave the record (and its token) a full lifetime. */
   extendedAt: number;
   /** The client's registration access token, which must expire with it. */
@@ -54,7 +54,7 @@ class ClientIdleExpiry {
 }
 
 /** Splits a stored client record into the metadata the provider sees and this wrapper's upkeep. */
-function split(record: AdapterPayload): { metadata: AdapterPayload; upkeep: Upkeep | undefined } {
+export function splitClientRecord(record: AdapterPayload): { metadata: AdapterPayload; upkeep: Upkeep | undefined } {
   const { [UPKEEP]: upkeep, ...metadata } = record;
   return { metadata, upkeep: upkeep as Upkeep | undefined };
 }
@@ -67,13 +67,13 @@ class ExpiringClientAdapter extends ForwardingAdapter {
   // The provider stores a client with no lifetime; a client rewritten by it (registration management) keeps its token.
   override async upsert(id: string, payload: AdapterPayload) {
     const previous = await this.inner.find(id);
-    await this.expiry.store(id, payload, previous ? split(previous).upkeep?.registrationAccessToken : undefined);
+    await this.expiry.store(id, payload, previous ? splitClientRecord(previous).upkeep?.registrationAccessToken : undefined);
   }
 
   override async find(id: string) {
     const record = await this.inner.find(id);
     if (!record) return undefined;
-    const { metadata, upkeep } = split(record);
+    const { metadata, upkeep } = splitClientRecord(record);
     if (this.expiry.isDue(upkeep)) await this.expiry.extend(id, metadata, upkeep);
     return metadata;
   }
@@ -88,7 +88,7 @@ class ExpiringRegistrationTokenAdapter extends ForwardingAdapter {
   override async upsert(id: string, payload: AdapterPayload) {
     await this.inner.upsert(id, payload, this.expiry.ttlSeconds);
     const client = payload.clientId ? await this.expiry.clients.find(payload.clientId) : undefined;
-    if (client) await this.expiry.store(payload.clientId!, split(client).metadata, id);
+    if (client) await this.expiry.store(payload.clientId!, splitClientRecord(client).metadata, id);
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AdapterFactory } from 'oidc-provider';
+import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 
 /** The app's state behind interfaces with one backing per storage: memory (one process) or Redis (shared). */
 
@@ -9,6 +9,18 @@ export interface Account {
   username: string;
   passwordHash: string;
   createdAt: number;
+  /** Epoch milliseconds: since when an operator has disabled the account. Absent while it may sign in. */
+  disabledAt?: number;
+  /** Epoch milliseconds of the last sign-in with the password, once there has been one. */
+  lastLoginAt?: number;
+}
+
+/** What may change in an account; a field left out stays as it is. */
+export interface AccountChanges {
+  passwordHash?: string;
+  /** null: enabled again. */
+  disabledAt?: number | null;
+  lastLoginAt?: number;
 }
 
 export interface AccountStore {
@@ -16,6 +28,12 @@ export interface AccountStore {
   create(account: Account): Promise<boolean>;
   findByUsername(username: string): Promise<Account | undefined>;
   findById(id: string): Promise<Account | undefined>;
+  /** Every account, in no particular order: a walk over all of storage, for operators. */
+  list(): Promise<Account[]>;
+  /** False when no account has this id: a change never brings a deleted account back. */
+  update(id: string, changes: AccountChanges): Promise<boolean>;
+  /** Removes the account and frees its username; false when no account has this id. */
+  delete(id: string): Promise<boolean>;
 }
 
 export interface Note {
@@ -40,6 +58,8 @@ export interface NotesStore {
   list(accountId: string): Promise<Note[]>;
   /** False when the user has no note with this id (an id of any other form than newNoteId's included). */
   delete(accountId: string, id: string): Promise<boolean>;
+  /** Removes every note of the user. */
+  deleteAll(accountId: string): Promise<void>;
 }
 
 export interface Consent {
@@ -66,6 +86,8 @@ export interface ConsentStore {
   list(accountId: string): Promise<Consent[]>;
   /** Removes and returns the consent, if there was one. */
   forget(accountId: string, clientId: string): Promise<Consent | undefined>;
+  /** Removes every consent of the user. */
+  forgetAll(accountId: string): Promise<void>;
 }
 
 /** Something that made cached authorizations stale: a token destroyed, or a whole grant revoked. */
@@ -107,9 +129,25 @@ export interface KeyVault {
   loadOrCreate(name: string, generate: () => string): Promise<string>;
 }
 
+/** A record of one of the provider's models, as stored. */
+export interface StoredRecord {
+  model: string;
+  id: string;
+  payload: AdapterPayload;
+}
+
 export interface OidcStorage {
   /** One adapter per oidc-provider model name. */
   factory: AdapterFactory;
+  /**
+   * The live Sessions and Grants of an account (a signed-in browser, an app's access), whatever the client: what
+   * signing out everywhere, disabling and deleting the account end.
+   */
+  ofAccount(accountId: string): Promise<StoredRecord[]>;
+  /** The live Grants of a client, whoever the user: what revoking the app everywhere ends. */
+  grantsOfClient(clientId: string): Promise<StoredRecord[]>;
+  /** The ids of every live record of `model`: a walk over all of storage, for operators (say, the registered clients). */
+  ids(model: string): Promise<string[]>;
   close(): void;
 }
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { generateCookieKeys, generateJwks } from '../config/keys.js';
+import { newCookieKeys, newJwks } from '../config/keys.js';
 import { load, median } from './load.js';
 import { cpuMs, freePort, processTree, residentBytes } from './processes.js';
 import type { Row } from './run.js';
@@ -134,7 +134,7 @@ interface Figures {
  * development default (timed only).
  */
 async function measure(storage: Record<string, string>): Promise<Record<Variant, Figures>> {
-  const production = { ...storage, JWKS: generateJwks(), COOKIE_KEYS: generateCookieKeys() };
+  const production = { ...storage, JWKS: JSON.stringify(newJwks()), COOKIE_KEYS: newCookieKeys().join(',') };
   const figures = {} as Record<Variant, Figures>;
   for (const variant of Object.keys(VARIANTS) as Variant[]) {
     figures[variant] = { listeningMs: [], readyMs: [], readyCpuMs: [], devReadyMs: [], idleBytes: [], processes: 0, loadBytes: 0, requestsPerSecond: 0 };

@@ -1,4 +1,4 @@
-import { errors, type AdapterFactory, type Configuration, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, interactionPolicy, type AdapterFactory, type Configuration, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
 import type { StaticClients } from './clients.js';
 import type { Keys } from './keys.js';
 import { isMcpResource, MCP_RESOURCE_SERVER, mcpResource } from './resource-server.js';
@@ -109,6 +109,20 @@ export interface ProviderParts {
    * is what MCP hosts look for before registering; clients registered before keep working.
    */
   clientRegistrationOpen: boolean;
+}
+
+const { Check } = interactionPolicy;
+
+/**
+ * The provider's own prompts, and one more reason to sign in: a browser session whose account can no longer act (an
+ * operator disabled or deleted it, so findAccount finds nothing). The provider would otherwise go on to its consent
+ * checks without an account, and fail there.
+ */
+function prompts(): interactionPolicy.DefaultPolicy {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(new Check('account_unavailable', 'the signed-in account is disabled or no longer exists', 'login_required',
+    (ctx) => (ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT)));
+  return policy;
 }
 
 export function providerConfiguration({ issuer, clients, keys, adapter, hooks, clientRegistrationOpen }: ProviderParts): Configuration {
@@ -230,7 +244,7 @@ export function providerConfiguration({ issuer, clients, keys, adapter, hooks, c
         postLogoutSuccessSource: hooks.postLogoutSuccessSource,
       },
     },
-    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: prompts() },
     findAccount: hooks.findAccount,
     loadExistingGrant: hooks.loadExistingGrant,
     renderError: hooks.renderError,

@@ -16,7 +16,7 @@ import { RedisKeyVault } from '../adapters/redis/key-material.js';
 import { MemoryNotesStore } from '../adapters/memory/notes.js';
 import { RedisNotesStore } from '../adapters/redis/notes.js';
 import { redisOidcStorage } from '../adapters/redis/oidc-adapter.js';
-import { NOTE_ID, type Account, type AccountStore, type Consent, type ConsentStore, type NotesStore, type OidcStorage } from '../adapters/stores.js';
+import { NOTE_ID, type Account, type AccountStore, type Consent, type ConsentStore, type NotesStore, type OidcStorage, type StoredRecord } from '../adapters/stores.js';
 import { requireRedis, uniquePrefix } from './helpers/redis.js';
 import { OwnCluster, useTopology } from './helpers/redis-topologies.js';
 
@@ -84,6 +84,8 @@ class RedisView {
   uid = (model: string, uid: string) => `${this.prefix}${model}:uid:{${uid}}`;
   userCode = (model: string, code: string) => `${this.prefix}${model}:userCode:{${code}}`;
   grant = (grantId: string) => `${this.prefix}grant:{${grantId}}`;
+  accountRecords = (accountId: string) => `${this.prefix}account-records:{${accountId}}`;
+  clientGrants = (clientId: string) => `${this.prefix}client-grants:{${clientId}}`;
   exists = (...keys: string[]) => countExisting(this.client, keys);
   pttl = (key: string) => this.client.pttl(key);
 }
@@ -391,6 +393,95 @@ function contract(name: string, makeStorage: () => OidcBacking) {
       });
     });
 
+    describe('records found by account and by client', () => {
+      let backing: OidcBacking;
+      const adapter = (model: string): Adapter => backing.storage.factory(model);
+      beforeEach(() => { backing = makeStorage(); });
+      afterEach(() => backing.close());
+
+      const byId = (records: StoredRecord[]) => [...records].sort((a, b) => a.id.localeCompare(b.id));
+      const session = (accountId?: string, grants: Record<string, string> = {}): AdapterPayload => ({
+        uid: rid(), jti: rid(), kind: 'Session', ...(accountId ? { accountId, loginTs: epochSeconds() } : {}),
+        authorizations: Object.fromEntries(Object.entries(grants).map(([clientId, grantId]) => [clientId, { grantId, sid: rid() }])),
+      });
+      const grant = (accountId: string, clientId: string): AdapterPayload => ({
+        jti: rid(), kind: 'Grant', accountId, clientId, openid: { scope: 'openid' }, iat: epochSeconds(), exp: epochSeconds() + 3600,
+      });
+
+      it("ofAccount gives the account's live Sessions and Grants as stored: not its tokens, nor anyone else's records", async () => {
+        const [alice, bob] = [`acc-${rid()}`, `acc-${rid()}`];
+        const aliceGrant = grant(alice, 'app');
+        const aliceSession = session(alice, { app: aliceGrant.jti! });
+        const bobSession = session(bob);
+        await adapter('Grant').upsert(aliceGrant.jti!, aliceGrant, 3600);
+        await adapter('Session').upsert(aliceSession.jti!, aliceSession, 3600);
+        await adapter('Session').upsert(bobSession.jti!, bobSession, 3600);
+        await adapter('Session').upsert(rid(), session(), 600);
+        await adapter('AccessToken').upsert(rid(), tokenPayload({ accountId: alice, clientId: 'app', grantId: aliceGrant.jti! }), 3600);
+
+        expect(byId(await backing.storage.ofAccount(alice))).to.deep.equal(byId([
+          { model: 'Grant', id: aliceGrant.jti!, payload: aliceGrant },
+          { model: 'Session', id: aliceSession.jti!, payload: aliceSession },
+        ]));
+        expect(await backing.storage.ofAccount(bob)).to.deep.equal([{ model: 'Session', id: bobSession.jti!, payload: bobSession }]);
+        expect(await backing.storage.ofAccount(`acc-${rid()}`)).to.deep.equal([]);
+      });
+
+      it("grantsOfClient gives the client's live Grants, whoever the user: not its tokens, nor other clients' grants", async () => {
+        const client = `client-${rid()}`;
+        const grants = [grant(`acc-${rid()}`, client), grant(`acc-${rid()}`, client)];
+        const other = grant(grants[0]!.accountId!, `client-${rid()}`);
+        for (const g of [...grants, other]) await adapter('Grant').upsert(g.jti!, g, 3600);
+        await adapter('AccessToken').upsert(rid(), tokenPayload({ clientId: client, grantId: grants[0]!.jti! }), 3600);
+
+        expect(byId(await backing.storage.grantsOfClient(client))).to.deep.equal(byId(grants.map((g) => ({ model: 'Grant', id: g.jti!, payload: g }))));
+        expect(await backing.storage.grantsOfClient(other.clientId!)).to.deep.equal([{ model: 'Grant', id: other.jti!, payload: other }]);
+        expect(await backing.storage.grantsOfClient(`client-${rid()}`)).to.deep.equal([]);
+      });
+
+      it('a destroyed session or grant is found no more, and its indexes go with the last of their records', async () => {
+        const alice = `acc-${rid()}`;
+        const aliceGrant = grant(alice, `client-${rid()}`);
+        const aliceSession = session(alice);
+        await adapter('Grant').upsert(aliceGrant.jti!, aliceGrant, 3600);
+        await adapter('Session').upsert(aliceSession.jti!, aliceSession, 3600);
+        await adapter('Session').destroy(aliceSession.jti!);
+        expect(await backing.storage.ofAccount(alice)).to.have.length(1);
+        await adapter('Grant').destroy(aliceGrant.jti!);
+        expect(await backing.storage.ofAccount(alice)).to.deep.equal([]);
+        expect(await backing.storage.grantsOfClient(aliceGrant.clientId!)).to.deep.equal([]);
+        if (backing.redis) {
+          const r = backing.redis;
+          expect(await r.exists(r.accountRecords(alice), r.clientGrants(aliceGrant.clientId!))).to.equal(0);
+        }
+      });
+
+      it('a session saved again for another account is found under that account only', async () => {
+        const [alice, bob] = [`acc-${rid()}`, `acc-${rid()}`];
+        const id = rid();
+        await adapter('Session').upsert(id, session(alice), 3600);
+        const bobs = session(bob);
+        await adapter('Session').upsert(id, bobs, 3600);
+        expect(await backing.storage.ofAccount(alice)).to.deep.equal([]);
+        expect(await backing.storage.ofAccount(bob)).to.deep.equal([{ model: 'Session', id, payload: bobs }]);
+      });
+
+      it('ids gives the ids of the live records of one model, and of no other model', async () => {
+        const clients = [`c-${rid()}`, `c-${rid()}`].sort();
+        for (const id of clients) await adapter('Client').upsert(id, clientMetadata(id), 3600);
+        const grants = [grant(`acc-${rid()}`, clients[0]!)];
+        await adapter('Grant').upsert(grants[0]!.jti!, grants[0]!, 3600);
+        await adapter('ClientCredentials').upsert(`c-${rid()}`, tokenPayload(), 3600);
+        await adapter('Session').upsert(rid(), session(`acc-${rid()}`), 3600);
+
+        expect((await backing.storage.ids('Client')).sort()).to.deep.equal(clients);
+        expect(await backing.storage.ids('Grant')).to.deep.equal([grants[0]!.jti]);
+        await adapter('Client').destroy(clients[0]!);
+        expect(await backing.storage.ids('Client')).to.deep.equal([clients[1]]);
+        expect(await backing.storage.ids('RegistrationAccessToken')).to.deep.equal([]);
+      });
+    });
+
     describe('clients that go unused expire (withClientIdleExpiry)', () => {
       const TTL = 2;
       let backing: OidcBacking;
@@ -467,6 +558,7 @@ function contract(name: string, makeStorage: () => OidcBacking) {
       const uids = { short: rid(), forever: rid() };
       const userCode = `UC-${rid()}`;
       const grantId = rid();
+      const shortGrant = { id: rid(), client: `client-${rid()}` };
 
       // One set of records and one wait for every expiry test.
       before(async () => {
@@ -481,6 +573,7 @@ function contract(name: string, makeStorage: () => OidcBacking) {
           adapter('Session').upsert(ids.foreverSession, { uid: uids.forever, accountId: 'b' }),
           adapter('RefreshToken').upsert(ids.long, tokenPayload(), 3600),
           adapter('AccessToken').upsert(ids.renewed, tokenPayload(), 1).then(() => adapter('AccessToken').upsert(ids.renewed, tokenPayload())),
+          adapter('Grant').upsert(shortGrant.id, { jti: shortGrant.id, kind: 'Grant', accountId: 'a', clientId: shortGrant.client }, 1),
         ]);
         stored = start;
       });
@@ -503,7 +596,12 @@ function contract(name: string, makeStorage: () => OidcBacking) {
           expect(await r.pttl(r.record('AccessToken', ids.forever))).to.equal(-1);
           expect(await r.pttl(r.record('Session', ids.foreverSession))).to.equal(-1);
           expect(await r.pttl(r.uid('Session', uids.forever))).to.equal(-1);
+          expect(await r.pttl(r.accountRecords('a')), 'an index ends with its last record').to.be.within(oneSecond - 500, oneSecond);
+          expect(await r.pttl(r.clientGrants(shortGrant.client))).to.be.within(oneSecond - 500, oneSecond);
+          expect(await r.pttl(r.accountRecords('b')), 'an index of a record kept for good').to.equal(-1);
         }
+        expect((await backing.storage.ofAccount('a')).map((record) => record.id).sort()).to.deep.equal([ids.session, shortGrant.id].sort());
+        expect(await backing.storage.grantsOfClient(shortGrant.client)).to.have.length(1);
       });
 
       it('a record is still found after its expiresIn, within the slack', async () => {
@@ -523,8 +621,12 @@ function contract(name: string, makeStorage: () => OidcBacking) {
         if (backing.redis) {
           const r = backing.redis;
           expect(await r.exists(r.record('AccessToken', ids.at), r.record('Session', ids.session), r.uid('Session', uids.short),
-            r.record('DeviceCode', ids.device), r.userCode('DeviceCode', userCode), r.grant(grantId))).to.equal(0);
+            r.record('DeviceCode', ids.device), r.userCode('DeviceCode', userCode), r.grant(grantId),
+            r.accountRecords('a'), r.clientGrants(shortGrant.client))).to.equal(0);
         }
+        expect(await backing.storage.ofAccount('a')).to.deep.equal([]);
+        expect(await backing.storage.grantsOfClient(shortGrant.client)).to.deep.equal([]);
+        expect(await backing.storage.ids('Grant')).to.deep.equal([]);
       });
 
       it('records without expiresIn (or with a long one) are still there, one saved again without it too', async () => {
@@ -532,6 +634,7 @@ function contract(name: string, makeStorage: () => OidcBacking) {
         expect(await adapter('AccessToken').find(ids.forever)).to.be.an('object');
         expect(await adapter('AccessToken').find(ids.renewed)).to.be.an('object');
         expect(await adapter('Session').findByUid(uids.forever)).to.include({ accountId: 'b' });
+        expect(await backing.storage.ofAccount('b')).to.deep.equal([{ model: 'Session', id: ids.foreverSession, payload: { uid: uids.forever, accountId: 'b' } }]);
         expect(await adapter('RefreshToken').find(ids.long)).to.be.an('object');
       });
 
@@ -610,6 +713,55 @@ function accountContract(name: string, makeStore: () => AccountBacking) {
         expect(await client.exists(`${prefix}account-id:{${winner.id}}`)).to.equal(1);
       }
     });
+
+    it('list gives every account, as stored', async () => {
+      const accounts = [account(`Erin-${rid()}`), account(`frank-${rid()}`), account(`Grace-${rid()}`)];
+      for (const a of accounts) await backing.store.create(a);
+      await backing.store.update(accounts[1]!.id, { disabledAt: 1_700_000_000_000, lastLoginAt: 1_700_000_100_000 });
+      const expected = [accounts[0], { ...accounts[1], disabledAt: 1_700_000_000_000, lastLoginAt: 1_700_000_100_000 }, accounts[2]];
+      const byName = (list: Account[]) => [...list].sort((a, b) => a.username.localeCompare(b.username));
+      expect(byName(await backing.store.list())).to.deep.equal(byName(expected as Account[]));
+    });
+
+    it('update changes the given fields only, and disabledAt null enables the account again', async () => {
+      const henry = account(`Henry-${rid()}`);
+      await backing.store.create(henry);
+      expect(await backing.store.update(henry.id, { disabledAt: 1_700_000_000_000 })).to.equal(true);
+      expect(await backing.store.findById(henry.id)).to.deep.equal({ ...henry, disabledAt: 1_700_000_000_000 });
+      expect(await backing.store.update(henry.id, { passwordHash: 'new-hash', lastLoginAt: 1_700_000_200_000 })).to.equal(true);
+      expect(await backing.store.findByUsername(henry.username)).to.deep.equal({
+        ...henry, passwordHash: 'new-hash', disabledAt: 1_700_000_000_000, lastLoginAt: 1_700_000_200_000,
+      });
+      expect(await backing.store.update(henry.id, { disabledAt: null })).to.equal(true);
+      expect(await backing.store.findById(henry.id)).to.deep.equal({ ...henry, passwordHash: 'new-hash', lastLoginAt: 1_700_000_200_000 });
+      expect(await backing.store.update(henry.id, {})).to.equal(true);
+    });
+
+    it('delete removes the account and frees its name; later changes and deletes of it are refused and recreate nothing', async () => {
+      const ivy = account(`Ivy-${rid()}`);
+      const other = account(`Jack-${rid()}`);
+      await backing.store.create(ivy);
+      await backing.store.create(other);
+      expect(await backing.store.delete(ivy.id)).to.equal(true);
+      expect(await backing.store.findById(ivy.id)).to.equal(undefined);
+      expect(await backing.store.findByUsername(ivy.username)).to.equal(undefined);
+      expect(await backing.store.update(ivy.id, { lastLoginAt: Date.now() })).to.equal(false);
+      expect(await backing.store.delete(ivy.id)).to.equal(false);
+      expect(await backing.store.list()).to.deep.equal([other]);
+      if (backing.redis) {
+        const { client, prefix } = backing.redis;
+        expect(await countExisting(client, [`${prefix}account:{${ivy.username.toLowerCase()}}`, `${prefix}account-id:{${ivy.id}}`])).to.equal(0);
+      }
+      const again = account(ivy.username.toUpperCase());
+      expect(await backing.store.create(again), 'the name is free').to.equal(true);
+      expect(await backing.store.findByUsername(ivy.username)).to.deep.equal(again);
+    });
+
+    it('update and delete of unknown ids are refused and create nothing', async () => {
+      expect(await backing.store.update(rid(), { passwordHash: 'x', disabledAt: 1 })).to.equal(false);
+      expect(await backing.store.delete(rid())).to.equal(false);
+      expect(await backing.store.list()).to.deep.equal([]);
+    });
   });
 }
 
@@ -664,6 +816,22 @@ function notesContract(name: string, makeStore: () => NotesBacking) {
       await backing.store.delete(user, (await backing.store.list(user))[0]!.id);
       expect(await backing.store.add(user, 'room', 3)).to.not.equal(undefined);
       expect(await texts(user)).to.deep.equal(['n1', 'n2', 'room']);
+    });
+
+    it("deleteAll removes every note of the user, and nobody else's; the user may start again", async () => {
+      const [alice, bob] = [rid(), rid()];
+      await addAll(alice, ['a1', 'a2']);
+      await addAll(bob, ['b1']);
+      await backing.store.deleteAll(alice);
+      expect(await texts(alice)).to.deep.equal([]);
+      expect(await texts(bob)).to.deep.equal(['b1']);
+      if (backing.redis) {
+        const { client, prefix } = backing.redis;
+        expect(await client.exists(`${prefix}notes:{${alice}}`, `${prefix}notes-seq:{${alice}}`)).to.equal(0);
+      }
+      await backing.store.deleteAll(alice);
+      await addAll(alice, ['again']);
+      expect(await texts(alice)).to.deep.equal(['again']);
     });
   });
 }
@@ -750,6 +918,18 @@ function consentContract(name: string, makeStore: () => ConsentBacking) {
       await sleepUntil(stored + 1200);
       expect(await backing.store.list(user)).to.deep.equal([]);
       if (backing.redis) expect(await backing.redis.client.exists(key(user))).to.equal(0);
+    });
+
+    it("forgetAll removes every consent of the user, and nobody else's", async () => {
+      const [alice, bob] = [rid(), rid()];
+      await backing.store.remember(alice, consentFor('one'));
+      await backing.store.remember(alice, consentFor('two'));
+      await backing.store.remember(bob, consentFor('one'));
+      await backing.store.forgetAll(alice);
+      expect(await clientIds(alice)).to.deep.equal([]);
+      expect(await clientIds(bob)).to.deep.equal(['one']);
+      if (backing.redis) expect(await backing.redis.client.exists(key(alice))).to.equal(0);
+      await backing.store.forgetAll(alice);
     });
   });
 }
@@ -984,9 +1164,13 @@ describe('storage adapters', () => {
     });
     after(() => client.disconnect());
 
-    it('the oidc adapter rejects every call with StorageUnavailable', async () => {
-      const adapter = redisOidcStorage(client, prefix).factory('AccessToken');
+    it('the oidc adapter and its storage reject every call with StorageUnavailable', async () => {
+      const storage = redisOidcStorage(client, prefix);
+      const adapter = storage.factory('AccessToken');
       const calls: Record<string, () => Promise<unknown>> = {
+        ofAccount: () => storage.ofAccount(rid()),
+        grantsOfClient: () => storage.grantsOfClient(rid()),
+        ids: () => storage.ids('Client'),
         upsert: () => adapter.upsert(rid(), tokenPayload({ uid: rid(), userCode: 'X' }), 60),
         find: () => adapter.find(rid()),
         findByUid: () => adapter.findByUid(rid()),
@@ -1007,6 +1191,9 @@ describe('storage adapters', () => {
       expectStorageUnavailable(await rejection(store.create(account('erin'))));
       expectStorageUnavailable(await rejection(store.findByUsername('erin')));
       expectStorageUnavailable(await rejection(store.findById(rid())));
+      expectStorageUnavailable(await rejection(store.list()));
+      expectStorageUnavailable(await rejection(store.update(rid(), { disabledAt: 1 })));
+      expectStorageUnavailable(await rejection(store.delete(rid())));
     });
 
     it('the key vault rejects with StorageUnavailable', async () => {

@@ -37,6 +37,10 @@ class CountingNotesStore implements NotesStore {
     if (index >= 0) this.notes.splice(index, 1);
     return index >= 0;
   }
+
+  async deleteAll(): Promise<void> {
+    this.notes.length = 0;
+  }
 }
 
 const auth = toAuthInfo({ accountId: 'account-1', username: 'alice', clientId: 'client1', clientName: 'An app', scopes: ['notes:read', 'notes:write'] },

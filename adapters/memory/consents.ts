@@ -24,6 +24,10 @@ export class MemoryConsentStore implements ConsentStore {
     return consent;
   }
 
+  async forgetAll(accountId: string): Promise<void> {
+    this.byAccount.delete(accountId);
+  }
+
   /** The account's consents whose grant has not ended; the others are dropped on the way, and so is an empty account. */
   private live(accountId: string): Map<string, Consent> | undefined {
     const consents = this.byAccount.get(accountId);

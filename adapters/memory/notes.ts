@@ -19,4 +19,8 @@ export class MemoryNotesStore implements NotesStore {
   async delete(accountId: string, id: string): Promise<boolean> {
     return this.byAccount.get(accountId)?.delete(id) ?? false;
   }
+
+  async deleteAll(accountId: string): Promise<void> {
+    this.byAccount.delete(accountId);
+  }
 }

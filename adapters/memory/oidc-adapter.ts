@@ -1,7 +1,8 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { alreadyConsumed } from '../errors.js';
 import { retentionMs } from '../expiry.js';
-import type { OidcStorage } from '../stores.js';
+import { memberOf, parseMember, recordIndexes, stillOwned, type IndexKind } from '../record-indexes.js';
+import type { OidcStorage, StoredRecord } from '../stores.js';
 
 interface Entry {
   payload: AdapterPayload;
@@ -12,14 +13,18 @@ interface Entry {
 const SWEEP_INTERVAL_MS = 60_000;
 const now = () => Date.now();
 
+const indexKey = (kind: IndexKind, owner: string) => `${kind}:${owner}`;
+
 /**
  * The provider's models in one process's memory, with the same contract as the Redis adapter: payloads are
- * copied in and out, consume is atomic, and grant, uid and userCode indexes go away with their records.
+ * copied in and out, consume is atomic, and the uid and userCode pointers and the grant, account and client
+ * indexes (adapters/record-indexes.ts) go away with their records.
  */
 class MemoryState {
   readonly records = new Map<string, Entry>();
   readonly indexes = new Map<string, { id: string; expiresAt: number }>();
-  readonly grants = new Map<string, Map<string, number>>();
+  /** Index key → its members ("<Model>:<id>", the key of the record in `records`) and their expiry. */
+  readonly members = new Map<string, Map<string, number>>();
   private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
 
   live(key: string): Entry | undefined {
@@ -31,24 +36,59 @@ class MemoryState {
     return entry;
   }
 
+  add(model: string, id: string, entry: Entry): void {
+    const key = memberOf(model, id);
+    this.remove(key);
+    this.records.set(key, entry);
+    const { uid, userCode } = entry.payload;
+    if (uid) this.indexes.set(`${model}:uid:${uid}`, { id, expiresAt: entry.expiresAt });
+    if (userCode) this.indexes.set(`${model}:userCode:${userCode}`, { id, expiresAt: entry.expiresAt });
+    for (const { kind, owner, member } of recordIndexes(model, id, entry.payload)) {
+      let members = this.members.get(indexKey(kind, owner));
+      if (!members) this.members.set(indexKey(kind, owner), (members = new Map()));
+      members.set(member, entry.expiresAt);
+    }
+  }
+
   remove(key: string): void {
     const entry = this.records.get(key);
     if (!entry) return;
     this.records.delete(key);
-    const name = key.slice(0, key.indexOf(':'));
-    const { uid, userCode, grantId } = entry.payload;
-    if (uid) this.indexes.delete(`${name}:uid:${uid}`);
-    if (userCode) this.indexes.delete(`${name}:userCode:${userCode}`);
-    if (grantId) this.grants.get(grantId)?.delete(key);
+    const { model, id } = parseMember(key);
+    const { uid, userCode } = entry.payload;
+    if (uid) this.indexes.delete(`${model}:uid:${uid}`);
+    if (userCode) this.indexes.delete(`${model}:userCode:${userCode}`);
+    for (const { kind, owner, member } of recordIndexes(model, id, entry.payload)) {
+      const members = this.members.get(indexKey(kind, owner));
+      members?.delete(member);
+      if (members?.size === 0) this.members.delete(indexKey(kind, owner));
+    }
+  }
+
+  /** The keys of the live records an index lists. */
+  listed(kind: IndexKind, owner: string): string[] {
+    return [...this.members.get(indexKey(kind, owner))?.keys() ?? []].filter((key) => this.live(key));
+  }
+
+  /** The live records an account or client index lists that still belong to its owner. */
+  owned(kind: 'account' | 'client', owner: string): StoredRecord[] {
+    return this.listed(kind, owner).flatMap((key) => {
+      const payload = this.records.get(key)!.payload;
+      return stillOwned(kind, owner, payload) ? [{ ...parseMember(key), payload: structuredClone(payload) }] : [];
+    });
+  }
+
+  ids(model: string): string[] {
+    return [...this.records.keys()].filter((key) => key.startsWith(`${model}:`) && this.live(key)).map((key) => parseMember(key).id);
   }
 
   sweep(): void {
     const t = now();
     for (const [key, entry] of this.records) if (entry.expiresAt <= t) this.remove(key);
     for (const [key, index] of this.indexes) if (index.expiresAt <= t) this.indexes.delete(key);
-    for (const [grantId, members] of this.grants) {
-      for (const [key, expiresAt] of members) if (expiresAt <= t) members.delete(key);
-      if (!members.size) this.grants.delete(grantId);
+    for (const [key, members] of this.members) {
+      for (const [member, expiresAt] of members) if (expiresAt <= t) members.delete(member);
+      if (!members.size) this.members.delete(key);
     }
   }
 
@@ -61,23 +101,12 @@ class MemoryOidcAdapter implements Adapter {
   constructor(private readonly name: string, private readonly state: MemoryState) {}
 
   private key(id: string) {
-    return `${this.name}:${id}`;
+    return memberOf(this.name, id);
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    const key = this.key(id);
     const keepMs = retentionMs(expiresIn);
-    const expiresAt = keepMs ? now() + keepMs : Infinity;
-    const { uid, userCode, grantId } = payload;
-    this.state.remove(key);
-    this.state.records.set(key, { payload: structuredClone(payload), expiresAt });
-    if (uid) this.state.indexes.set(`${this.name}:uid:${uid}`, { id, expiresAt });
-    if (userCode) this.state.indexes.set(`${this.name}:userCode:${userCode}`, { id, expiresAt });
-    if (grantId) {
-      let members = this.state.grants.get(grantId);
-      if (!members) this.state.grants.set(grantId, (members = new Map()));
-      members.set(key, expiresAt);
-    }
+    this.state.add(this.name, id, { payload: structuredClone(payload), expiresAt: keepMs ? now() + keepMs : Infinity });
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -109,14 +138,18 @@ class MemoryOidcAdapter implements Adapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    const members = this.state.grants.get(grantId);
-    if (!members) return;
-    for (const key of [...members.keys()]) this.state.remove(key);
-    this.state.grants.delete(grantId);
+    for (const key of [...this.state.members.get(indexKey('grant', grantId))?.keys() ?? []]) this.state.remove(key);
+    this.state.members.delete(indexKey('grant', grantId));
   }
 }
 
 export function memoryOidcStorage(): OidcStorage {
   const state = new MemoryState();
-  return { factory: (name) => new MemoryOidcAdapter(name, state), close: () => state.close() };
+  return {
+    factory: (name) => new MemoryOidcAdapter(name, state),
+    ofAccount: async (accountId) => state.owned('account', accountId),
+    grantsOfClient: async (clientId) => state.owned('client', clientId),
+    ids: async (model) => state.ids(model),
+    close: () => state.close(),
+  };
 }

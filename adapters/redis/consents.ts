@@ -77,4 +77,10 @@ export class RedisConsentStore implements ConsentStore {
       return consent;
     });
   }
+
+  forgetAll(accountId: string): Promise<void> {
+    return guarded(async () => {
+      await this.writes.run((p) => p.del(this.key(accountId)));
+    });
+  }
 }

@@ -61,4 +61,10 @@ export class RedisNotesStore implements NotesStore {
   delete(accountId: string, id: string): Promise<boolean> {
     return guarded(async () => isNoteId(id) && (await this.writes.run((p) => p.hdel(this.key(accountId), id)))[0] === 1);
   }
+
+  deleteAll(accountId: string): Promise<void> {
+    return guarded(async () => {
+      await this.writes.run((p) => p.del(this.key(accountId), this.seqKey(accountId)));
+    });
+  }
 }

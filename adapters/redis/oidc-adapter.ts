@@ -2,28 +2,33 @@ import type { Result } from 'ioredis';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { alreadyConsumed } from '../errors.js';
 import { retentionMs } from '../expiry.js';
-import type { OidcStorage } from '../stores.js';
+import { parseMember, recordIndexes, stillOwned, type IndexEntry, type IndexKind } from '../record-indexes.js';
+import type { OidcStorage, StoredRecord } from '../stores.js';
 import { guarded, type RedisClient } from './client.js';
 import { DurableWrites } from './durable-writes.js';
+import { scanTagged } from './scan.js';
 
 /*
  * Layout, under the configured prefix P:
  *   P<Model>:{<id>}            hash: payload (JSON) and, once consumed, consumed (epoch seconds)
  *   P<Model>:uid:{<uid>}       the id of the record with this uid (Session)
  *   P<Model>:userCode:{<code>} the id of the record with this user code (DeviceCode)
- *   Pgrant:{<grantId>}         sorted set of "<Model>:<id>" members, scored by their expiry (ms)
+ *   Pgrant:{<grantId>}         sorted set of "<Model>:<id>" members, scored by their expiry (ms): the records
+ *                              issued under the grant
+ *   Paccount-records:{<accountId>}  the same, of the account's Sessions and Grants
+ *   Pclient-grants:{<clientId>}     the same, of the client's Grants
  * Every script touches one key, and the part in braces is the cluster hash tag, so the layout works on Redis
  * Cluster. Where an operation spans keys, the order makes a crash half-way harmless: indexes are written
  * before their record (an index entry without a record finds nothing) and removed after it.
  * The records a user would miss after a failover (grants, refresh tokens, registered clients and their tokens) are
- * written, consumed and removed through DurableWrites, their grant index entries too (a revocation must find them).
+ * written, consumed and removed through DurableWrites, their index entries too (a revocation must find them).
  */
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     oidcReplace(key: string, retentionMs: number, ...fieldsAndValues: string[]): Result<number, Context>;
     oidcConsume(key: string, at: string): Result<number, Context>;
-    oidcIndexGrant(key: string, member: string, expiresAt: string, now: string): Result<number, Context>;
+    oidcIndex(key: string, member: string, expiresAt: string, now: string): Result<number, Context>;
   }
 }
 
@@ -50,7 +55,7 @@ const SCRIPTS = {
     return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`,
   // Adds a member (live: it is not pruned), prunes the members that expired, and lets the index expire with its
   // longest-lived member.
-  oidcIndexGrant: `
+  oidcIndex: `
     redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
     local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
@@ -58,12 +63,16 @@ const SCRIPTS = {
     return 1`,
 } as const;
 
+const INDEX_NAMES: Record<IndexKind, string> = { grant: 'grant', account: 'account-records', client: 'client-grants' };
+
 class Keys {
   constructor(private readonly prefix: string) {}
   record = (model: string, id: string) => `${this.prefix}${model}:{${id}}`;
   uid = (model: string, uid: string) => `${this.prefix}${model}:uid:{${uid}}`;
   userCode = (model: string, code: string) => `${this.prefix}${model}:userCode:{${code}}`;
-  grant = (grantId: string) => `${this.prefix}grant:{${grantId}}`;
+  index = (kind: IndexKind, owner: string) => `${this.prefix}${INDEX_NAMES[kind]}:{${owner}}`;
+  grant = (grantId: string) => this.index('grant', grantId);
+  modelStart = (model: string) => `${this.prefix}${model}:`;
 }
 
 const DURABLE_MODELS = new Set(['Grant', 'RefreshToken', 'Client', 'RegistrationAccessToken']);
@@ -89,11 +98,12 @@ async function destroyRecord(context: Context, model: string, id: string): Promi
   const raw = await redis.hget(key, 'payload');
   await context.writes(model).run((p) => p.del(key));
   if (!raw) return;
-  const { uid, userCode, grantId } = JSON.parse(raw) as AdapterPayload;
+  const payload = JSON.parse(raw) as AdapterPayload;
+  const { uid, userCode } = payload;
   await Promise.all([
     uid && redis.del(keys.uid(model, uid)),
     userCode && redis.del(keys.userCode(model, userCode)),
-    grantId && redis.zrem(keys.grant(grantId), `${model}:${id}`),
+    ...recordIndexes(model, id, payload).map((entry) => redis.zrem(keys.index(entry.kind, entry.owner), entry.member)),
   ]);
 }
 
@@ -112,14 +122,15 @@ class RedisOidcAdapter implements Adapter {
     return guarded(async () => {
       const keepMs = retentionMs(expiresIn);
       const now = Date.now();
-      const { uid, userCode, grantId } = payload;
+      const { uid, userCode } = payload;
       const pointer = (key: string) => this.writes.run((p) => (keepMs ? p.set(key, id, 'PX', keepMs) : p.set(key, id)));
+      const index = ({ kind, owner, member }: IndexEntry) => this.writes.run((p) => p.oidcIndex(
+        this.keys.index(kind, owner), member, keepMs ? String(now + keepMs) : '+inf', String(now),
+      ));
       await Promise.all([
         uid && pointer(this.keys.uid(this.name, uid)),
         userCode && pointer(this.keys.userCode(this.name, userCode)),
-        grantId && this.writes.run((p) => p.oidcIndexGrant(
-          this.keys.grant(grantId), `${this.name}:${id}`, keepMs ? String(now + keepMs) : '+inf', String(now),
-        )),
+        ...recordIndexes(this.name, id, payload).map(index),
       ]);
       const fields = ['payload', JSON.stringify(payload)];
       if (payload.consumed) fields.push('consumed', String(payload.consumed));
@@ -170,16 +181,38 @@ class RedisOidcAdapter implements Adapter {
       const index = this.keys.grant(grantId);
       const members = await this.redis.zrange(index, '0', '-1');
       await Promise.all(members.map((member) => {
-        const at = member.indexOf(':');
-        return destroyRecord(this.context, member.slice(0, at), member.slice(at + 1));
+        const { model, id } = parseMember(member);
+        return destroyRecord(this.context, model, id);
       }));
       await this.redis.del(index);
     });
   }
 }
 
+/** The live records an account or client index lists that still belong to its owner. */
+function owned(context: Context, kind: 'account' | 'client', owner: string): Promise<StoredRecord[]> {
+  return guarded(async () => {
+    const { redis, keys } = context;
+    const members = await redis.zrangebyscore(keys.index(kind, owner), `(${Date.now()}`, '+inf');
+    const records = await Promise.all(members.map(async (member) => {
+      const { model, id } = parseMember(member);
+      const raw = await redis.hget(keys.record(model, id), 'payload');
+      const payload = raw ? JSON.parse(raw) as AdapterPayload : undefined;
+      return stillOwned(kind, owner, payload) ? { model, id, payload: payload! } : undefined;
+    }));
+    return records.filter((record) => record !== undefined);
+  });
+}
+
 export function redisOidcStorage(redis: RedisClient, prefix: string, durable = new DurableWrites(redis)): OidcStorage {
   for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
-  const context = new Context(redis, new Keys(prefix), durable);
-  return { factory: (name) => new RedisOidcAdapter(name, context), close: () => {} };
+  const keys = new Keys(prefix);
+  const context = new Context(redis, keys, durable);
+  return {
+    factory: (name) => new RedisOidcAdapter(name, context),
+    ofAccount: (accountId) => owned(context, 'account', accountId),
+    grantsOfClient: (clientId) => owned(context, 'client', clientId),
+    ids: (model) => guarded(() => scanTagged(redis, keys.modelStart(model))),
+    close: () => {},
+  };
 }

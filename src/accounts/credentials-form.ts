@@ -1,8 +1,8 @@
 import type { Account } from '../../adapters/stores.js';
-import type { AccountService } from './accounts.js';
+import { isAccountDisabled, type AccountService } from './accounts.js';
 import { LoginCredentials, NewCredentials } from './rules.js';
 
-export type FormSignIn = { account: Account } | { error: string; status: 400 | 401 };
+export type FormSignIn = { account: Account } | { error: string; status: 400 | 401 | 403 };
 export type FormRegistration = { account: Account } | { error: string; status: 400 | 409 };
 
 /**
@@ -12,7 +12,13 @@ export type FormRegistration = { account: Account } | { error: string; status: 4
 export async function checkSignInForm(accounts: AccountService, form: Record<string, string>, ip: string): Promise<FormSignIn> {
   const parsed = LoginCredentials.safeParse(form);
   if (!parsed.success) return { error: 'Enter your username and password.', status: 400 };
-  const account = await accounts.authenticate(parsed.data.username, parsed.data.password, ip);
+  let account;
+  try {
+    account = await accounts.authenticate(parsed.data.username, parsed.data.password, ip);
+  } catch (err) {
+    if (isAccountDisabled(err)) return { error: 'This account is disabled. Ask the operator of this server to enable it.', status: 403 };
+    throw err;
+  }
   return account ? { account } : { error: 'The username or password is incorrect.', status: 401 };
 }
 

@@ -49,11 +49,11 @@ export function bearerCheck(provider: Provider, accounts: AccountStore, issuer: 
       throw challenges.invalidToken(ctx, `the access token was not issued for ${resource}: request one with resource=${resource}`);
     }
     // As the provider's own userinfo and introspection do: a token outlives neither its grant (an app the
-    // user disconnected) nor its account.
+    // user disconnected) nor its account, nor is it good while an operator has the account disabled.
     const grant = await provider.Grant.find(token.grantId);
     if (!grant || grant.clientId !== token.clientId || grant.accountId !== token.accountId) throw invalid(ctx);
     const account = await accounts.findById(token.accountId);
-    if (!account) throw invalid(ctx);
+    if (!account || account.disabledAt) throw invalid(ctx);
 
     const caller = {
       accountId: account.id, username: account.username, clientId: token.clientId,

@@ -19,7 +19,7 @@ export class Metrics {
   });
 
   readonly logins = new Counter({
-    name: 'logins_total', help: 'Password logins by outcome (succeeded, failed)',
+    name: 'logins_total', help: 'Password logins by outcome (succeeded, failed, disabled: the right password of a disabled account)',
     labelNames: ['outcome'] as const, registers: [this.registry],
   });
 

@@ -5,13 +5,31 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The mcp-oauth command line as a user runs it: a child process (node with tsx, as `npm run cli` does) in a
- * working directory and home of its own, with only the environment a test gives it. Every child is killed
- * after a deadline, so a test fails instead of hanging.
+ * The mcp-oauth command line as a user runs it (and mcp-oauth-admin as an operator does): a child process (node
+ * with tsx, as `npm run cli` does) in a working directory and home of its own, with only the environment a test
+ * gives it. Every child is killed after a deadline, so a test fails instead of hanging.
  */
 
 export const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+export const ADMIN_ENTRY = fileURLToPath(new URL('../../src/admin/main.ts', import.meta.url));
 const TSX_LOADER = import.meta.resolve('tsx');
+
+/** How a command is started: which entry point, and whether on a terminal of its own. */
+export interface Launch {
+  entry?: string;
+  /**
+   * On a pseudo-terminal (util-linux `script`): stdin is a TTY, so the command may prompt, and what it writes to
+   * stdout and stderr both arrives on stdout, with CRLF line ends.
+   */
+  terminal?: boolean;
+}
+
+const shellQuote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+
+function commandLine(args: string[], { entry = CLI_ENTRY, terminal = false }: Launch): [string, string[]] {
+  const node = [process.execPath, '--import', TSX_LOADER, entry, ...args];
+  return terminal ? ['script', ['-qefc', node.map(shellQuote).join(' '), '/dev/null']] : [node[0]!, node.slice(1)];
+}
 
 export interface CliResult {
   code: number | null;
@@ -43,8 +61,9 @@ export class CliProcess {
   readonly done: Promise<CliResult>;
   private readonly child;
 
-  constructor(args: string[], env: Record<string, string>, home: CliHome, timeoutMs = 10_000) {
-    this.child = spawn(process.execPath, ['--import', TSX_LOADER, CLI_ENTRY, ...args], {
+  constructor(args: string[], env: Record<string, string>, home: CliHome, timeoutMs = 10_000, launch: Launch = {}) {
+    const [file, argv] = commandLine(args, launch);
+    this.child = spawn(file, argv, {
       cwd: home.dir,
       env: { PATH: process.env.PATH ?? '', HOME: home.dir, XDG_CONFIG_HOME: home.config, TMPDIR: tmpdir(), ...env },
       stdio: 'pipe',
@@ -54,7 +73,7 @@ export class CliProcess {
     this.done = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.child.kill('SIGKILL');
-        reject(new Error(`mcp-oauth ${args.join(' ')} did not finish in ${timeoutMs} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
+        reject(new Error(`${args.join(' ')} did not finish in ${timeoutMs} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
       }, timeoutMs);
       this.child.on('error', reject);
       this.child.on('close', (code) => {
@@ -73,7 +92,7 @@ export class CliProcess {
       const match = pattern.exec(this.stdout);
       if (match) return match;
       if (Date.now() > deadline || this.child.exitCode !== null) {
-        throw new Error(`no ${pattern} in the output of mcp-oauth\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
+        throw new Error(`no ${pattern} in the output\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
       }
       await new Promise((r) => setTimeout(r, 10));
     }
