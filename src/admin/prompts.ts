@@ -32,8 +32,9 @@ const ERASE = new Set(['\u007f', '\b']);
 /** Reads a line without echoing it: the terminal in raw mode, erasing with backspace, Ctrl-C or Ctrl-D to cancel. */
 function readHidden(prompt: string): Promise<string> {
   const input = process.stdin;
-  process.stderr.write(prompt);
+  // Echo off before the prompt shows: what is typed as soon as it appears must not reach the screen.
   input.setRawMode(true);
+  process.stderr.write(prompt);
   input.setEncoding('utf8');
   input.resume();
   return new Promise((resolve, reject) => {
