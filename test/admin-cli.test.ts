@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
@@ -10,7 +10,7 @@ import { RedisAccountStore } from '../adapters/redis/accounts.js';
 import { loadConfig } from '../config/env.js';
 import { expectOAuthError, STACK_TRACE } from './helpers/assertions.js';
 import { Browser } from './helpers/browser.js';
-import { ADMIN_ENTRY, CliProcess, cliHome, removeCliHomes, type CliResult } from './helpers/cli.js';
+import { ADMIN_ENTRY, CliProcess, cliHome, type CliResult } from './helpers/cli.js';
 import { callTool, mcpPost, mcpToken, toolCall } from './helpers/mcp.js';
 import { freePort, keysUnder, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { authorizeCode, authorizeUrl, exchangeCode, form, json, loggedInBrowser, registerUser, uniqueName, type Tokens } from './helpers/seed.js';
@@ -62,7 +62,8 @@ describe('the mcp-oauth-admin command line', function () {
       await Promise.all((await keysUnder(client, prefix)).map((key) => client.del(`${prefix}${key}`)));
       await client.quit();
     }
-    removeCliHomes();
+    // Only this suite's home: the other suites' homes were made when their files were loaded, before any ran.
+    rmSync(home.dir, { recursive: true, force: true });
   });
 
   /** stderr as the operator reads it, without the warning oidc-provider prints on Node releases before 22. */
@@ -572,7 +573,7 @@ describe('the mcp-oauth-admin command line', function () {
       const creating = onTerminal('users', 'create', username);
       await creating.waitFor(new RegExp(`New password for ${username}: `), 15_000);
       creating.type('typed secret 1');
-      await creating.waitFor(/The same password again: /);
+      await creating.waitFor(/The same password again: /, 15_000);
       creating.type('typed secret 1');
       const created = await creating.done;
       expect(created.code, created.stdout).to.equal(0);
@@ -584,7 +585,7 @@ describe('the mcp-oauth-admin command line', function () {
       const mistyped = onTerminal('users', 'create', other);
       await mistyped.waitFor(/New password for \S+: /, 15_000);
       mistyped.type('typed secret 1');
-      await mistyped.waitFor(/The same password again: /);
+      await mistyped.waitFor(/The same password again: /, 15_000);
       mistyped.type('typed secret 2');
       const refused = await mistyped.done;
       expect(refused.code).to.equal(2);
