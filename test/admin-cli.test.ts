@@ -167,6 +167,15 @@ describe('the mcp-oauth-admin command line', function () {
       await expectOAuthError(await login(fresh, 'short'), 401, 'invalid_credentials');
     });
 
+    it('takes a username or client id that starts with "-" as the argument it is, and a password that does as a value', async () => {
+      const dashed = `-${uniqueName('op')}`;
+      expectSuccess(await admin('users', 'create', dashed, '--password', '-correct horse'));
+      expect((await login(dashed, '-correct horse')).status).to.equal(200);
+      expect(outputJson(await admin('users', 'show', dashed, '--json'))).to.include({ username: dashed });
+      expect(outputJson(await admin('users', 'disable', '-y', '--json', '--', dashed))).to.include({ username: dashed, disabled: true });
+      expectFailure(await admin('clients', 'show', '-dNoSuchClient'), 3, /There is no client/);
+    });
+
     it('list and show: id, creation, status and last sign-in; show adds the browser sessions, apps and notes', async () => {
       const { user, token } = await mcpToken(issuer);
       await callTool(issuer, token, 'notes_add', { text: 'a note' });
@@ -526,6 +535,8 @@ describe('the mcp-oauth-admin command line', function () {
         [['users', 'list', 'extra'], /users list takes no arguments/],
         [['users', 'list', '--password', 'x'], /users list takes no --password;/],
         [['users', 'show', 'a', '--frobnicate'], /Unknown option '--frobnicate'/],
+        [['users', 'list', '--json=yes'], /Option '--json' does not take an argument/],
+        [['users', 'show', '-x', 'y'], /users show takes one argument/],
         [['sessions', 'revoke'], /sessions revoke needs --user: sessions revoke --user <username> \[--yes\];/],
         [['users', 'create', 'a', '--password'], /Option '--password <value>' argument missing/],
       ];

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { explain } from '../cli/errors.js';
 import { say } from '../cli/output.js';
+import { parseCommandLine } from './command-line.js';
 import { COMMANDS, USAGE, type Command, type CommandOption, type Flags, type Invocation } from './commands.js';
 import { fail } from './errors.js';
 import { askNewPassword, confirm, isInteractive } from './prompts.js';
@@ -9,27 +9,7 @@ import { VERSION } from '../version.js';
 
 /** The `mcp-oauth-admin` command: parses the command line, runs one command, and turns any failure into one line. */
 
-const OPTIONS = {
-  json: { type: 'boolean', default: false },
-  yes: { type: 'boolean', short: 'y', default: false },
-  password: { type: 'string' },
-  user: { type: 'string' },
-  debug: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-  version: { type: 'boolean', default: false },
-} as const;
-
 const COMMAND_OPTIONS: readonly CommandOption[] = ['password', 'user', 'yes'];
-
-function parseCommandLine(argv: string[]): { words: string[]; flags: Flags } {
-  try {
-    const { positionals, values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-    return { words: positionals, flags: values };
-  } catch (err) {
-    // Node's messages go on with advice about `--`; the first sentence is the point.
-    throw fail.usage((err as Error).message.split(/\.(?: |$)/)[0]!);
-  }
-}
 
 /** The command the words name, and its positional arguments, checked against what it takes. */
 function resolve(words: string[], flags: Flags): { name: string; command: Command; args: string[] } {
