@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The installed `mcp-oauth-admin` command: the operator's commands in src/admin, run through tsx as `npm start` runs the server.
-import { register } from 'tsx/esm/api';
+// The installed `mcp-oauth-admin` command: the operator's commands in src/admin.
+import { launch } from './launch.js';
 
-register();
-await import('../src/admin/main.ts');
+await launch('admin/main');

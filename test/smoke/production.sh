@@ -40,5 +40,12 @@ sources=$(find "$image" -path "$image/node_modules" -prune -o -name '*.ts' -prin
 if [ -n "$sources" ]; then echo "the image has TypeScript sources: $sources"; exit 1; fi
 echo "no tsx, esbuild, typescript or .ts sources; $(ls "$image/node_modules" | wc -l) production packages"
 
+# The operator's command, as the README runs it in the image: compiled, without tsx.
+admin=$(cd "$image" && node bin/mcp-oauth-admin.js --version)
+[ "$admin" = "mcp-oauth-admin $(node -p 'require("./package.json").version')" ] || { echo "admin command: $admin"; exit 1; }
+(cd "$image" && node bin/mcp-oauth-admin.js keys generate --json | node -e 'const k = JSON.parse(require("fs").readFileSync(0, "utf8")); if (!k.jwks.keys.length || !k.cookieKeys.length) process.exit(1)') \
+  || { echo 'admin keys generate failed in the image'; exit 1; }
+echo "the image runs $admin"
+
 # shellcheck disable=SC2086 # the CMD's words
 (cd "$image" && env -u REDIS_URL node "$repo/test/smoke/production.mjs" $cmd)
