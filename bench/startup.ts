@@ -197,7 +197,7 @@ function printTable(figures: Record<Variant, Figures>, storageName: string): voi
  * `storage`: the environment naming the storage (REDIS_URL, REDIS_PREFIX), described as `storageName`.
  */
 export async function startupAndMemory(storage: Record<string, string>, storageName: string, report: (row: Row) => void): Promise<void> {
-  if (!existsSync(new URL('../dist/src/server.js', import.meta.url))) throw new Error('no dist/src/server.js: run `npm run build` first');
+  if (!existsSync(new URL('../dist/src/server.js', import.meta.url))) throw new Error('no dist/src/server.js: run `npm run build` first (npm run bench does)');
   const figures = await measure(storage);
   printTable(figures, storageName);
   const compiled = figures[COMPILED];
