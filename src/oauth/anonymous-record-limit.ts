@@ -1,7 +1,8 @@
 import type Provider from 'oidc-provider';
 import type { AdapterPayload, KoaContextWithOIDC } from 'oidc-provider';
 import type { AbuseLimits } from '../accounts/abuse-limits.js';
-import { currentRequest, refuseTooMany } from './too-many-requests.js';
+import { currentRequest } from './provider-internals.js';
+import { refuseTooMany } from './too-many-requests.js';
 
 /** The models whose records a caller nobody has signed in as can make the provider store, and which records are such. */
 const ANONYMOUS_RECORDS = {

@@ -2,7 +2,8 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Client, errors } from 'oidc-provider';
 import type { AbuseLimits } from '../accounts/abuse-limits.js';
-import { currentRequest, refuseTooMany } from './too-many-requests.js';
+import { currentRequest, wrapClientLookup } from './provider-internals.js';
+import { refuseTooMany } from './too-many-requests.js';
 
 /** The provider's routes where a client authenticates (with its secret, or its id alone when it is public), and the event each emits on an error. */
 const CLIENT_AUTHENTICATION_ERRORS = {
@@ -34,16 +35,14 @@ function isGuess(err: errors.OIDCProviderError, client: Client): boolean {
  *
  * The provider reads the request body itself (parsing it in front is unsupported), and looks the client up
  * right after, before checking its secret or grant: that lookup is where each request is counted, or refused.
- * It sees the request through Provider.ctx, the provider's own per-request context. The returned middleware
+ * It sees the request through the provider's own per-request context (provider-internals.ts). The returned middleware
  * goes in front of the provider: once the answer is known, it uncounts every request that did not end in one
  * of the errors above.
  */
 export function limitClientErrors(provider: Provider, limits: AbuseLimits): Middleware {
   const attempts = new WeakMap<object, Attempt>();
 
-  const { Client } = provider;
-  const find = Client.find.bind(Client);
-  Client.find = async (id: string) => {
+  wrapClientLookup(provider, (find) => async (id) => {
     const client = await find(id);
     const ctx = currentRequest();
     // Only the lookup that authenticates the caller; later ones (say, of an introspected token's client) are not.
@@ -53,7 +52,7 @@ export function limitClientErrors(provider: Provider, limits: AbuseLimits): Midd
       attempts.set(ctx, { clientId: client.clientId, failed: false });
     }
     return client;
-  };
+  });
 
   for (const event of Object.values(CLIENT_AUTHENTICATION_ERRORS)) {
     // The type definitions declare each event on its own; all of these have grant.error's (ctx, err) listener.

@@ -1,7 +1,7 @@
 import type Provider from 'oidc-provider';
-import type { Adapter } from 'oidc-provider';
 import type { AbuseLimits } from '../accounts/abuse-limits.js';
-import { currentRequest, refuseTooMany } from './too-many-requests.js';
+import { currentRequest, wrapClientStorage } from './provider-internals.js';
+import { refuseTooMany } from './too-many-requests.js';
 
 /**
  * Open Dynamic Client Registration, counted per client IP: 429 `too_many_requests` with Retry-After, in OAuth's
@@ -13,15 +13,12 @@ import { currentRequest, refuseTooMany } from './too-many-requests.js';
  * the provider refuses (bad metadata) stores nothing and is not counted.
  */
 export function limitClientRegistrations(provider: Provider, limits: AbuseLimits): void {
-  // The Client model's adapter, which the type definitions do not declare: one instance, made on first use.
-  const adapter = (provider.Client as unknown as { readonly adapter: Adapter }).adapter;
-  const upsert = adapter.upsert.bind(adapter);
-  adapter.upsert = async (id, payload, expiresIn) => {
+  wrapClientStorage(provider, (upsert) => async (id, payload, expiresIn) => {
     const ctx = currentRequest();
     if (ctx?.oidc.route === 'registration') {
       const wait = await limits.clientRegistration(ctx.ip);
       if (wait) refuseTooMany(ctx, wait, 'client registrations from this address');
     }
     return upsert(id, payload, expiresIn);
-  };
+  });
 }

@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { AbuseLimits } from '../accounts/abuse-limits.js';
-import { currentRequest, refuseTooMany } from './too-many-requests.js';
+import { currentRequest } from './provider-internals.js';
+import { refuseTooMany } from './too-many-requests.js';
 
 /**
  * Limits guessing of user codes on the device page (RFC 8628 §5.1): each code entered counts per client address,

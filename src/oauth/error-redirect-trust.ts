@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
+import { withholdRedirect } from './provider-internals.js';
 import { classifyRedirectUri } from './redirect-uris.js';
 
 /** How the provider would have sent the error back: the response modes it has (JARM and web_message are off). */
@@ -70,7 +71,7 @@ export function holdUntrustedErrorRedirects(provider: Provider, staticClientIds:
     const redirect = classifyRedirectUri(redirectUri);
     const privateUse = 'kind' in redirect && redirect.kind === 'private-use';
     if (!privateUse && alreadyGranted(ctx, client.clientId)) return;
-    err.allow_redirect = false;
+    withholdRedirect(err);
     held.set(err, { redirectUri, mode: returnMode(params) });
   });
 }

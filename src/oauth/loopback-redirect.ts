@@ -1,4 +1,5 @@
 import type Provider from 'oidc-provider';
+import { overrideRedirectUriCheck } from './provider-internals.js';
 import { LOOPBACK_HOSTS } from './redirect-uris.js';
 
 /**
@@ -20,19 +21,14 @@ function withoutLoopbackPort(uri: string): string | undefined {
  * native app listens on whatever port is free when it signs in. The provider relaxes the port only for clients
  * registered with application_type native; MCP hosts often omit the type (or say web), and Client ID Metadata
  * Documents list the loopback URI once for every run. So every self-registered client gets the relaxation; the
- * operator's static clients keep the provider's own rule. This overrides Client#redirectUriAllowed, the extension
- * point oidc-provider documents for redirect URI matching (its recipe "Redirect URI wildcards"); every
- * redirect_uri check (authorization, PAR, error redirects) goes through it.
+ * operator's static clients keep the provider's own rule. Every redirect_uri check (authorization, PAR, error
+ * redirects) goes through the check this replaces (provider-internals.ts).
  */
 export function allowAnyLoopbackPort(provider: Provider, staticClientIds: ReadonlySet<string>): void {
-  const prototype = provider.Client.prototype as unknown as {
-    redirectUriAllowed(this: { clientId: string; redirectUris: string[] }, uri: string): boolean;
-  };
-  const exact = prototype.redirectUriAllowed;
-  prototype.redirectUriAllowed = function redirectUriAllowed(uri) {
-    if (exact.call(this, uri)) return true;
-    if (staticClientIds.has(this.clientId) || typeof uri !== 'string') return false;
+  overrideRedirectUriCheck(provider, (client, uri, registered) => {
+    if (registered) return true;
+    if (staticClientIds.has(client.clientId) || typeof uri !== 'string') return false;
     const requested = withoutLoopbackPort(uri);
-    return requested !== undefined && this.redirectUris.some((registered) => withoutLoopbackPort(registered) === requested);
-  };
+    return requested !== undefined && (client.redirectUris ?? []).some((one) => withoutLoopbackPort(one) === requested);
+  });
 }

@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { DEFAULT_PARAMETER_LIMIT, PARAMETER_LIMITS, PARAMETERS_TOTAL_LIMIT } from '../../config/parameter-limits.js';
+import { withholdRedirect } from './provider-internals.js';
 
 /** The parameters oidc-provider's end_session endpoint reads (lib/actions/end_session.js); it drops any other. */
 const END_SESSION_PARAMETERS = ['id_token_hint', 'post_logout_redirect_uri', 'state', 'ui_locales', 'client_id', 'logout_hint'];
@@ -33,7 +34,7 @@ function oversize(description: string, ofState: boolean): errors.InvalidRequest 
   const err = new errors.InvalidRequest(description);
   // The provider sends an authorization error back to the client's redirect_uri with the request's state: not a
   // state this long, which it would hand on to the client as it is. The browser gets the error page instead.
-  if (ofState) err.allow_redirect = false;
+  if (ofState) withholdRedirect(err);
   return err;
 }
 

@@ -1,4 +1,6 @@
-import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { currentRequest, overridePostLogoutRedirectUriCheck } from './provider-internals.js';
 
 /**
  * Whether this sign-out request may send the browser on to the client's post_logout_redirect_uri.
@@ -18,21 +20,16 @@ function tiedToSignedInUser(ctx: KoaContextWithOIDC, clientId: string): boolean 
 }
 
 /**
- * Applies the rule above through Client#postLogoutRedirectUriAllowed, the provider's documented point for checking a
- * post_logout_redirect_uri (its "redirect URI wildcards" recipe). An unregistered URI keeps the provider's answer, an
+ * Applies the rule above where the provider checks a post_logout_redirect_uri (provider-internals.ts). An unregistered URI keeps the provider's answer, an
  * invalid_request page. A registered URI in a request that is not tied to the signed-in user is dropped, as the
  * provider itself drops one that comes without any client: the sign-out goes on and ends on this server's own page.
  */
 export function tiePostLogoutRedirects(provider: Provider): void {
-  const prototype = provider.Client.prototype as unknown as {
-    postLogoutRedirectUriAllowed(this: { clientId: string }, uri: string): boolean;
-  };
-  const registered = prototype.postLogoutRedirectUriAllowed;
-  prototype.postLogoutRedirectUriAllowed = function postLogoutRedirectUriAllowed(uri) {
-    if (!registered.call(this, uri)) return false;
-    const ctx = Provider.ctx;
+  overridePostLogoutRedirectUriCheck(provider, (client, _uri, registered) => {
+    if (!registered) return false;
+    const ctx = currentRequest();
     if (!ctx) return false;
-    if (!tiedToSignedInUser(ctx, this.clientId)) ctx.oidc.params!.post_logout_redirect_uri = undefined;
+    if (!tiedToSignedInUser(ctx, client.clientId)) ctx.oidc.params!.post_logout_redirect_uri = undefined;
     return true;
-  };
+  });
 }

@@ -6,6 +6,7 @@ import { errorAdvice, type ClientStanding } from './error-advice.js';
 import { heldError, returnTarget, type HeldError } from './error-redirect-trust.js';
 import { errorInWords } from './error-words.js';
 import { MetadataDocumentHostRefused } from './metadata-document-hosts.js';
+import { leaveSessionUnsaved } from './provider-internals.js';
 import { redirectHost } from './redirect-host.js';
 
 const clientName = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? '';
@@ -33,7 +34,7 @@ const errorStatus = (err: Error) => Math.max(400, (err as { statusCode?: number 
  * stored, and send the user to the code page, which starts a session of its own.
  */
 async function refuseWithoutSession(ctx: KoaContextWithOIDC, out: ErrorOut): Promise<void> {
-  (ctx.oidc.session as unknown as { touched: boolean }).touched = false;
+  leaveSessionUnsaved(ctx.oidc.session!);
   const status = Math.max(400, ctx.status);
   // A browser page: HTML unless the client asks for JSON over it (curl's */* gets the page).
   if (ctx.accepts('html', 'json') === 'json') {

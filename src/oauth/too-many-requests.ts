@@ -1,4 +1,5 @@
-import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { withholdRedirect } from './provider-internals.js';
 
 class TooManyRequests extends errors.OIDCProviderError {
   constructor(description: string) {
@@ -7,7 +8,7 @@ class TooManyRequests extends errors.OIDCProviderError {
     this.error_description = description;
     // At the authorization endpoint: the browser gets the error page rather than a redirect to the client with an
     // error code OAuth does not define for it.
-    this.allow_redirect = false;
+    withholdRedirect(this);
   }
 }
 
@@ -21,6 +22,3 @@ export function refuseTooMany(ctx: KoaContextWithOIDC, seconds: number, what: st
   if (exposed && !/\bretry-after\b/i.test(exposed)) ctx.set('Access-Control-Expose-Headers', `${exposed}, Retry-After`);
   throw new TooManyRequests(`too many ${what}; try again in ${seconds} seconds`);
 }
-
-// oidc-provider exposes the request being served as a static getter its type definitions do not declare.
-export const currentRequest = () => (Provider as unknown as { readonly ctx?: KoaContextWithOIDC }).ctx;
