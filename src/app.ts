@@ -11,7 +11,7 @@ import { withClientIdleExpiry } from '../adapters/client-idle-expiry.js';
 import { withInvalidation } from '../adapters/invalidating.js';
 import { withRefreshGrace } from '../adapters/refresh-grace.js';
 import { SpendLast } from '../adapters/spend-last.js';
-import { AbuseLimits } from './accounts/abuse-limits.js';
+import { AbuseLimits } from './limits/abuse-limits.js';
 import { AccountService } from './accounts/accounts.js';
 import { createPasswordHasher } from './accounts/password.js';
 import { ConnectedApps } from './connected-apps/connected-apps.js';
@@ -34,11 +34,11 @@ import type { BearerCheck } from './mcp/bearer.js';
 import { mcpEdge } from './mcp/edge.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
 import { mcpRoutes } from './mcp/routes.js';
-import { limitAnonymousRecords } from './oauth/anonymous-record-limit.js';
-import { limitClientErrors } from './oauth/client-error-limit.js';
+import { limitAnonymousRecords } from './limits/anonymous-records.js';
+import { limitClientErrors } from './limits/client-errors.js';
 import { refuseClientRegistration } from './oauth/closed-client-registration.js';
-import { limitClientRegistrations } from './oauth/client-registration-limit.js';
-import { limitDeviceCodeGuesses } from './oauth/device-code-limit.js';
+import { limitClientRegistrations } from './limits/client-registrations.js';
+import { limitDeviceCodeGuesses } from './limits/device-codes.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { advertiseResourceScopes } from './oauth/discovery-scopes.js';
 import { holdUntrustedErrorRedirects } from './oauth/error-redirect-trust.js';
@@ -149,7 +149,7 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
   koa.use(opsRoutes(stores, metrics, metricsAccess(config)).routes());
   // By the exact path, unlike the provider's router: CORS only grants, so another spelling of the path gets no grant
   // (browsers call the registration_endpoint that discovery advertises), and the registration limit does not
-  // depend on it (src/oauth/client-registration-limit.ts).
+  // depend on it (src/limits/client-registrations.ts).
   koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'], exposeHeaders: ['Retry-After'] }));
   if (!config.clientRegistrationOpen) koa.use(refuseClientRegistration());
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { memoryLimiters } from '../adapters/limiter.js';
 import { MemoryAccountStore } from '../adapters/memory/accounts.js';
-import { AbuseLimits } from '../src/accounts/abuse-limits.js';
+import { AbuseLimits } from '../src/limits/abuse-limits.js';
 import { AccountService } from '../src/accounts/accounts.js';
 import { availableParallelism } from 'node:os';
 import { createPasswordHasher, HASHING_SLOTS, Slots, type PasswordHasher } from '../src/accounts/password.js';

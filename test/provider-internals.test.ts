@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import {
   currentRequest, leaveSessionUnsaved, overridePostLogoutRedirectUriCheck, overrideRedirectUriCheck, withholdRedirect,
-  wrapClientLookup, wrapClientStorage,
+  wrapClientLookup, wrapModelAdapter, wrapUserCodeLookup,
 } from '../src/oauth/provider-internals.js';
 
 /*
@@ -58,7 +58,16 @@ async function bareProvider(configure: (provider: Provider) => void = () => {}, 
       ctx.type = 'html';
       ctx.body = `<p>${out.error}</p>`;
     },
-    features: { devInteractions: { enabled: false }, registration: { enabled: true }, deviceFlow: { enabled: true } },
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: true },
+      deviceFlow: {
+        enabled: true,
+        userCodeInputSource: async (ctx, form) => {
+          ctx.body = form;
+        },
+      },
+    },
     ...extra,
   });
   configure(provider);
@@ -118,22 +127,47 @@ describe('the oidc-provider internals this server relies on (src/oauth/provider-
     expect(looked).to.deep.equal(['rp:not yet']);
   });
 
-  it('wrapClientStorage: every client the registration endpoint stores goes through it', async () => {
+  it('wrapModelAdapter: the provider\'s own writes go through it (a registered client, a session)', async () => {
     const upserted: string[] = [];
-    await using(bareProvider((provider) => wrapClientStorage(provider, (upsert) => async (id, payload, expiresIn) => {
-      upserted.push(`${id}:${(currentRequest() as KoaContextWithOIDC | undefined)?.oidc.route}`);
-      return upsert(id, payload, expiresIn);
-    })), async ({ url, stored }) => {
+    const watch = (provider: Provider, model: 'Client' | 'Session') => wrapModelAdapter(provider, model, ({ upsert }) => ({
+      upsert: async (id, payload, expiresIn) => {
+        upserted.push(`${model} ${currentRequest()?.oidc.route}`);
+        return upsert(id, payload, expiresIn);
+      },
+    }));
+    await using(bareProvider((provider) => {
+      watch(provider, 'Client');
+      watch(provider, 'Session');
+    }), async ({ url, stored }) => {
       const res = await fetch(`${url}/reg`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ redirect_uris: ['https://app.example/cb'] }),
       });
       expect(res.status).to.equal(201);
-      const { client_id: clientId } = await res.json();
-      expect(upserted).to.deep.equal([`${clientId}:registration`]);
-      expect(stored).to.include('Client');
+      expect((await fetch(`${url}/device`)).status).to.equal(200);
+      expect(stored).to.include.members(['Client', 'Session']);
     });
+    expect(upserted).to.deep.equal(['Client registration', 'Session code_verification']);
+  });
+
+  it('wrapUserCodeLookup: sees the user code entered on the device page, before any of the page\'s hooks', async () => {
+    const entered: string[] = [];
+    await using(bareProvider((provider) => wrapUserCodeLookup(provider, (find) => async (userCode, options) => {
+      entered.push(`${userCode} ${currentRequest()?.oidc.route}`);
+      return find(userCode, options);
+    })), async ({ url }) => {
+      const page = await fetch(`${url}/device`);
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(await page.text())?.[1];
+      const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const res = await fetch(`${url}/device`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        body: new URLSearchParams({ xsrf: xsrf!, user_code: 'BCDF-GHJK' }),
+      });
+      expect(res.status).to.be.below(500);
+    });
+    expect(entered).to.deep.equal(['BCDFGHJK code_verification']);
   });
 
   it('overrideRedirectUriCheck: decides the authorization endpoint\'s redirect_uri check, told the provider\'s own answer', async () => {

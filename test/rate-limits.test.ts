@@ -8,7 +8,7 @@ import { createRedisClient } from '../adapters/redis/client.js';
 import { OwnRedis, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { authorizeCode, authorizeUrl, basicAuth, exchangeCode, form, json, loggedInBrowser, registerUser, uniqueName } from './helpers/seed.js';
 import { startTestServer, useTestServer, type TestServer } from './helpers/server.js';
-import { networkKey } from '../src/accounts/network.js';
+import { networkKey } from '../src/http/client-network.js';
 import { RESOURCE_SERVER_ENV, RS } from './helpers/third-party.js';
 
 const login = (base: string, username: string, password: string, headers: Record<string, string> = {}) =>

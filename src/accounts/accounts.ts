@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Account, AccountStore } from '../../adapters/stores.js';
 import { Problem } from '../http/problem.js';
-import type { AbuseLimits } from './abuse-limits.js';
+import type { AbuseLimits } from '../limits/abuse-limits.js';
 import type { PasswordHasher } from './password.js';
 import type { Credentials } from './rules.js';
 

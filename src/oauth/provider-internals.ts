@@ -23,14 +23,33 @@ export function wrapClientLookup(provider: Provider, wrap: (find: FindClient) =>
   Client.find = wrap(Client.find.bind(Client));
 }
 
+/** The models whose storage the server watches as the provider uses it. */
+export type WatchedModel = 'Client' | 'Interaction' | 'Session' | 'PushedAuthorizationRequest' | 'DeviceCode';
+
 /**
- * Wraps the Client model's adapter upsert, through which every client the registration endpoint accepts is stored
- * (lib/models/client.js: `static get adapter()`, one instance made on first use, undeclared in the types).
+ * Replaces methods of a model's adapter, given the adapter's own methods. The provider makes one adapter per model,
+ * on first use, and every later use of the model goes through it (lib/models/base_model.js and client.js:
+ * `static get adapter()`); changing that instance is what reaches the provider's own reads and writes, with
+ * currentRequest() to tell which request they serve.
  */
-export function wrapClientStorage(provider: Provider, wrap: (upsert: Adapter['upsert']) => Adapter['upsert']): void {
-  const adapter = (provider.Client as unknown as { readonly adapter: Adapter }).adapter;
-  adapter.upsert = wrap(adapter.upsert.bind(adapter));
+export function wrapModelAdapter(provider: Provider, model: WatchedModel, wrap: (own: Required<Adapter>) => Partial<Adapter>): void {
+  const adapter = (provider[model] as unknown as { readonly adapter: Required<Adapter> }).adapter;
+  const own = Object.fromEntries(ADAPTER_METHODS.map((name) => [name, adapter[name].bind(adapter)])) as unknown as Required<Adapter>;
+  Object.assign(adapter, wrap(own));
 }
+
+const ADAPTER_METHODS = ['upsert', 'find', 'findByUid', 'findByUserCode', 'consume', 'destroy', 'revokeByGrantId'] as const;
+
+/**
+ * Wraps DeviceCode.findByUserCode, the lookup of a user code entered on the device page, which the provider makes
+ * before any hook on that page runs (lib/actions/code_verification.js).
+ */
+export function wrapUserCodeLookup(provider: Provider, wrap: (find: DeviceCodeLookup) => DeviceCodeLookup): void {
+  const { DeviceCode } = provider;
+  DeviceCode.findByUserCode = wrap(DeviceCode.findByUserCode.bind(DeviceCode));
+}
+
+type DeviceCodeLookup = Provider['DeviceCode']['findByUserCode'];
 
 /** What a client is asked about a URI, and the provider's own answer. */
 export type UriCheck = (client: Client, uri: string, registered: boolean) => boolean;

@@ -128,8 +128,8 @@ export const providerPages = (clientRegistrationOpen: boolean): Pick<ProviderHoo
     // A GET draws this form before its new session is saved; an error draws it after the session was saved or not,
     // so only then does a session without an expiry mean that none is stored.
     if (err && out && typeof ctx.oidc.session?.exp !== 'number') return refuseWithoutSession(ctx, out);
-    // Refused before the code was looked up (device-code-limit.ts) or before a session was stored for the page
-    // (anonymous-record-limit.ts): no form until the wait is over.
+    // Refused before the code was looked up (src/limits/device-codes.ts) or before a session was stored for the page
+    // (src/limits/anonymous-records.ts): no form until the wait is over.
     if (out?.error === 'too_many_requests') {
       return sendPage(ctx, 'error', {
         title: 'Connect a device',

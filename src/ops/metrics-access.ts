@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Config } from '../../config/env.js';
-import { isPrivateAddress } from '../accounts/network.js';
+import { isPrivateAddress } from '../http/client-network.js';
 
 /** Headers a reverse proxy adds: with TRUST_PROXY off, a request carrying one came through a proxy we were not told of. */
 const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];

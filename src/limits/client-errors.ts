@@ -1,8 +1,9 @@
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Client, errors } from 'oidc-provider';
-import type { AbuseLimits } from '../accounts/abuse-limits.js';
-import { currentRequest, wrapClientLookup } from './provider-internals.js';
+import { ABUSE_LIMITS } from '../../config/abuse-limits.js';
+import type { AbuseLimits } from './abuse-limits.js';
+import { currentRequest, wrapClientLookup } from '../oauth/provider-internals.js';
 import { refuseTooMany } from './too-many-requests.js';
 
 /** The provider's routes where a client authenticates (with its secret, or its id alone when it is public), and the event each emits on an error. */
@@ -48,7 +49,7 @@ export function limitClientErrors(provider: Provider, limits: AbuseLimits): Midd
     // Only the lookup that authenticates the caller; later ones (say, of an introspected token's client) are not.
     if (client && ctx && authenticatesClients(ctx.oidc.route) && !ctx.oidc.client && !attempts.has(ctx)) {
       const wait = await limits.clientRequest(client.clientId, ctx.ip);
-      if (wait) refuseTooMany(ctx, wait, 'failed requests for this client from this address');
+      if (wait) refuseTooMany(ctx, wait, ABUSE_LIMITS.failedClientRequests.counts);
       attempts.set(ctx, { clientId: client.clientId, failed: false });
     }
     return client;

@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
-import type { AbuseLimits } from '../accounts/abuse-limits.js';
-import { currentRequest } from './provider-internals.js';
+import { ABUSE_LIMITS } from '../../config/abuse-limits.js';
+import type { AbuseLimits } from './abuse-limits.js';
+import { currentRequest, wrapUserCodeLookup } from '../oauth/provider-internals.js';
 import { refuseTooMany } from './too-many-requests.js';
 
 /**
@@ -14,15 +15,13 @@ import { refuseTooMany } from './too-many-requests.js';
  * then drawn by userCodeInputSource, as the provider hands it every error on that page.
  */
 export function limitDeviceCodeGuesses(provider: Provider, limits: AbuseLimits): void {
-  const { DeviceCode } = provider;
-  const findByUserCode = DeviceCode.findByUserCode.bind(DeviceCode);
-  DeviceCode.findByUserCode = async (userCode, options) => {
+  wrapUserCodeLookup(provider, (findByUserCode) => async (userCode, options) => {
     const ctx = currentRequest();
     if (ctx?.oidc.route !== 'code_verification') return findByUserCode(userCode, options);
     const wait = await limits.deviceCodeEntry(ctx.ip);
-    if (wait) refuseTooMany(ctx, wait, 'wrong codes from this address');
+    if (wait) refuseTooMany(ctx, wait, ABUSE_LIMITS.wrongDeviceCodes.counts);
     const code = await findByUserCode(userCode, options);
     if (code) await limits.deviceCodeFound(ctx.ip);
     return code;
-  };
+  });
 }

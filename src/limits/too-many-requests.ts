@@ -1,5 +1,5 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { withholdRedirect } from './provider-internals.js';
+import { withholdRedirect } from '../oauth/provider-internals.js';
 
 class TooManyRequests extends errors.OIDCProviderError {
   constructor(description: string) {

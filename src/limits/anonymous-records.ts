@@ -1,7 +1,8 @@
 import type Provider from 'oidc-provider';
 import type { AdapterPayload, KoaContextWithOIDC } from 'oidc-provider';
-import type { AbuseLimits } from '../accounts/abuse-limits.js';
-import { currentRequest } from './provider-internals.js';
+import { ABUSE_LIMITS } from '../../config/abuse-limits.js';
+import type { AbuseLimits } from './abuse-limits.js';
+import { currentRequest, wrapModelAdapter } from '../oauth/provider-internals.js';
 import { refuseTooMany } from './too-many-requests.js';
 
 /** The models whose records a caller nobody has signed in as can make the provider store, and which records are such. */
@@ -42,35 +43,32 @@ export function limitAnonymousRecords(provider: Provider, limits: AbuseLimits): 
   };
 
   for (const [model, anonymous] of Object.entries(ANONYMOUS_RECORDS)) {
-    const { adapter } = provider[model as keyof typeof ANONYMOUS_RECORDS];
     const loaded = (payload: AdapterPayload | undefined | void) => {
       const ctx = currentRequest();
       if (ctx && payload?.jti) served(ctx).loaded.add(`${model} ${payload.jti}`);
       return payload;
     };
-    const upsert = adapter.upsert.bind(adapter);
-    const find = adapter.find.bind(adapter);
-    const findByUid = adapter.findByUid.bind(adapter);
-    const findByUserCode = adapter.findByUserCode.bind(adapter);
-    adapter.find = async (id) => loaded(await find(id));
-    adapter.findByUid = async (uid) => loaded(await findByUid(uid));
-    adapter.findByUserCode = async (userCode) => loaded(await findByUserCode(userCode));
-    adapter.upsert = async (id, payload, expiresIn) => {
-      const ctx = currentRequest();
-      if (ctx && anonymous(payload) && !served(ctx).loaded.has(`${model} ${id}`)) {
-        const request = served(ctx);
-        if (request.admitted === undefined) {
-          const wait = await limits.anonymousRecord(ctx.ip);
-          request.admitted = !wait;
-          if (wait) {
-            if (model === 'Session') dropCookie(ctx, provider.cookieName('session'));
-            refuseTooMany(ctx, wait, 'sign-ins started from this network');
+    wrapModelAdapter(provider, model as keyof typeof ANONYMOUS_RECORDS, ({ upsert, find, findByUid, findByUserCode }) => ({
+      find: async (id) => loaded(await find(id)),
+      findByUid: async (uid) => loaded(await findByUid(uid)),
+      findByUserCode: async (userCode) => loaded(await findByUserCode(userCode)),
+      upsert: async (id, payload, expiresIn) => {
+        const ctx = currentRequest();
+        if (ctx && anonymous(payload) && !served(ctx).loaded.has(`${model} ${id}`)) {
+          const request = served(ctx);
+          if (request.admitted === undefined) {
+            const wait = await limits.anonymousRecord(ctx.ip);
+            request.admitted = !wait;
+            if (wait) {
+              if (model === 'Session') dropCookie(ctx, provider.cookieName('session'));
+              refuseTooMany(ctx, wait, ABUSE_LIMITS.anonymousRecords.counts);
+            }
           }
+          if (!request.admitted) return;
         }
-        if (!request.admitted) return;
-      }
-      return upsert(id, payload, expiresIn);
-    };
+        return upsert(id, payload, expiresIn);
+      },
+    }));
   }
 }
 

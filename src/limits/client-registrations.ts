@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
-import type { AbuseLimits } from '../accounts/abuse-limits.js';
-import { currentRequest, wrapClientStorage } from './provider-internals.js';
+import { ABUSE_LIMITS } from '../../config/abuse-limits.js';
+import type { AbuseLimits } from './abuse-limits.js';
+import { currentRequest, wrapModelAdapter } from '../oauth/provider-internals.js';
 import { refuseTooMany } from './too-many-requests.js';
 
 /**
@@ -13,12 +14,14 @@ import { refuseTooMany } from './too-many-requests.js';
  * the provider refuses (bad metadata) stores nothing and is not counted.
  */
 export function limitClientRegistrations(provider: Provider, limits: AbuseLimits): void {
-  wrapClientStorage(provider, (upsert) => async (id, payload, expiresIn) => {
+  wrapModelAdapter(provider, 'Client', ({ upsert }) => ({
+    upsert: async (id, payload, expiresIn) => {
     const ctx = currentRequest();
     if (ctx?.oidc.route === 'registration') {
       const wait = await limits.clientRegistration(ctx.ip);
-      if (wait) refuseTooMany(ctx, wait, 'client registrations from this address');
+      if (wait) refuseTooMany(ctx, wait, ABUSE_LIMITS.clientRegistrations.counts);
     }
-    return upsert(id, payload, expiresIn);
-  });
+      return upsert(id, payload, expiresIn);
+    },
+  }));
 }
