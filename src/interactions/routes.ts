@@ -57,7 +57,6 @@ export function interactionRoutes(
     if (current(ctx).prompt.name !== step) throw new Problem(400, 'invalid_request', WRONG_STEP[step]);
     return form;
   };
-  const readLoginForm = (ctx: Context) => readStepForm(ctx, 'login');
 
   router.get('/', htmlErrors, load, async (ctx) => {
     const interaction = current(ctx);
@@ -94,7 +93,7 @@ export function interactionRoutes(
   });
 
   router.post('/login', htmlErrors, sameOriginPost, load, async (ctx) => {
-    const form = await readLoginForm(ctx);
+    const form = await readStepForm(ctx, 'login');
     const checked = await checkSignInForm(accounts, form, ctx.ip);
     if ('error' in checked) return pages.login(ctx, current(ctx), { username: form.username, ...checked });
     await finish(ctx, { login: { accountId: checked.account.id, amr: ['pwd'] } });
@@ -107,7 +106,8 @@ export function interactionRoutes(
 
   router.post('/register', htmlErrors, sameOriginPost, load, async (ctx) => {
     if (!signupOpen) return pages.signupClosed(ctx, current(ctx));
-    const form = await readLoginForm(ctx);
+    // Creating an account is how this person completes the login step.
+    const form = await readStepForm(ctx, 'login');
     const registered = await registerFromForm(accounts, form, ctx.ip);
     if ('error' in registered) return pages.register(ctx, current(ctx), { username: form.username, ...registered });
     await finish(ctx, { login: { accountId: registered.account.id, amr: ['pwd'] } });
