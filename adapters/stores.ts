@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 
-/** The app's state behind interfaces with one backing per storage: memory (one process) or Redis (shared). */
+/* The app's state behind interfaces with one backing per storage: memory (one process) or Redis (shared). */
 
 export interface Account {
   id: string;

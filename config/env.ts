@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { redisAddresses, redisConfig, type RedisConfig } from './redis.js';
 
-/**
+/*
  * The environment, validated once at start. Every variable the server reads is named here, so this file is
  * also the reference for the README's configuration table.
  */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/**
+/*
  * Where Redis is: one server (REDIS_URL), a Redis Cluster (REDIS_CLUSTER_NODES) or a primary found through Sentinel
  * (REDIS_SENTINELS + REDIS_SENTINEL_NAME); exactly one of them. A URL carries its own credentials and TLS (rediss://);
  * for the two others REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS say the same, and sentinels that require a

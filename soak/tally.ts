@@ -1,4 +1,4 @@
-/** What the soak saw: every answer, the events it could explain, and the problems it could not. */
+/* What the soak saw: every answer, the events it could explain, and the problems it could not. */
 
 /** An HTTP status, or what came instead of one. */
 export type Outcome = number | 'cut-body' | 'timeout' | 'no-proxy' | 'storage-away';

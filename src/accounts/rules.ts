@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The wire rules for credentials, shared by the JSON endpoints and the browser forms. */
+/* The wire rules for credentials, shared by the JSON endpoints and the browser forms. */
 
 export const USERNAME_RULE = '3 to 64 characters: letters, digits, ".", "_" or "-"';
 export const PASSWORD_RULE = '8 to 1024 bytes';

@@ -8,7 +8,7 @@ import { fail } from './errors.js';
 import { clientDetails, clientRows, plural, userDetails, userRows, when } from './render.js';
 import type { Operations } from './storage.js';
 
-/** The commands: each checks its input, acts through the domain operations, and says what it did. */
+/* The commands: each checks its input, acts through the domain operations, and says what it did. */
 
 /** What a command prints: lines for people, or with --json one JSON document for scripts. */
 export interface Output {

@@ -1,6 +1,6 @@
 import { CliError } from '../cli/errors.js';
 
-/** How mcp-oauth-admin fails: one sentence on stderr and an exit code, as the user's mcp-oauth command does. */
+/* How mcp-oauth-admin fails: one sentence on stderr and an exit code, as the user's mcp-oauth command does. */
 
 export const EXIT = {
   /** Something went wrong: storage cannot be reached or is in memory, the configuration is invalid, a refusal. */

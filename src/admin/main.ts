@@ -7,7 +7,7 @@ import { askNewPassword, confirm, isInteractive } from './prompts.js';
 import type { Operations } from './storage.js';
 import { VERSION } from '../version.js';
 
-/** The `mcp-oauth-admin` command: parses the command line, runs one command, and turns any failure into one line. */
+/* The `mcp-oauth-admin` command: parses the command line, runs one command, and turns any failure into one line. */
 
 const COMMAND_OPTIONS: readonly CommandOption[] = ['password', 'user', 'yes'];
 

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { fail } from './errors.js';
 
-/**
+/*
  * Questions asked on the terminal, on stderr so that stdout keeps only the command's output. They are asked only
  * when stdin is a terminal: scripts pass --yes and --password instead (checked before anything is looked up).
  */

@@ -3,7 +3,7 @@ import type { AccessGrant, SignedInSession } from '../accounts/lifecycle.js';
 import type { ClientDetails, ClientSummary } from '../oauth/client-directory.js';
 import { table } from '../cli/output.js';
 
-/** What the commands print for people; --json prints the same facts as data (see the commands). */
+/* What the commands print for people; --json prints the same facts as data (see the commands). */
 
 /** A moment in UTC, to the second. */
 export const when = (date: Date | number | undefined): string =>

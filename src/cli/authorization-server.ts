@@ -1,7 +1,7 @@
 import type { Client } from './config.js';
 import { fail, isNetworkError, isTimeout, OAuthError } from './errors.js';
 
-/**
+/*
  * The CLI's HTTP to the authorization server: discovery (RFC 8414), and form POSTs to its endpoints with the
  * client's credentials, answered with JSON or an OAuth error.
  */

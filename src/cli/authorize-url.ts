@@ -3,7 +3,7 @@ import type { ServerMetadata } from './authorization-server.js';
 import type { CliConfig } from './config.js';
 import { fail } from './errors.js';
 
-/**
+/*
  * The authorization request (RFC 6749 §4.1.1 with PKCE S256, RFC 7636, and a resource indicator, RFC 8707)
  * and the checks on its response: the state must be this login's, the issuer this server (RFC 9207).
  */

@@ -8,7 +8,7 @@ import { say, table, tokenLines } from './output.js';
 import { isExpired, loginClient, savedLogin } from './refresh.js';
 import { deleteLogin, loadLogin, storeFile } from './token-store.js';
 
-/** The commands, each a function of the configuration and its positional arguments. */
+/* The commands, each a function of the configuration and its positional arguments. */
 
 export const USAGE = `Usage: mcp-oauth <command> [options]
 

@@ -5,7 +5,7 @@ import { MCP_PATH } from '../../config/resource-server.js';
 import { VERSION } from '../version.js';
 import { CliError, EXIT, fail } from './errors.js';
 
-/**
+/*
  * What the CLI is told to do: the seed's variables (AUTH_SERVER, CLIENT_ID, CLIENT_SECRET) from the
  * environment or a .env file in the working directory, each overridden by its flag.
  */

@@ -3,7 +3,7 @@ import { postForm, tokenRequest, type ServerMetadata, type TokenResponse } from 
 import type { CliConfig } from './config.js';
 import { fail, OAuthError } from './errors.js';
 
-/**
+/*
  * The device authorization grant (RFC 8628): the server gives a user code, the user enters it on the
  * verification page in any browser (on any device), and the CLI polls the token endpoint until they have.
  */

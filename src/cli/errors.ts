@@ -1,4 +1,4 @@
-/**
+/*
  * Every way the CLI can fail, as one sentence for the person at the terminal and an exit code for scripts.
  * Details (causes, stacks) are shown only with --debug; secrets and tokens are never part of a message.
  */

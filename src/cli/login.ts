@@ -10,7 +10,7 @@ import { openBrowser } from './open-browser.js';
 import { say, table, tokenLines } from './output.js';
 import { loginFromTokens, saveLogin, type StoredLogin } from './token-store.js';
 
-/**
+/*
  * `mcp-oauth login`: the authorization code flow with PKCE and a resource indicator, the code caught by a
  * loopback listener (default), pasted by the user (--manual, and always for a configured client such as the
  * seed's client1, whose redirect is the server's /callback page), or the device flow (--device).

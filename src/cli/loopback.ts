@@ -2,7 +2,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fail } from './errors.js';
 
-/**
+/*
  * The loopback redirect of a native app (RFC 8252 §7.3): a listener on 127.0.0.1 on a port the system picks,
  * which takes the browser's redirect to /callback once, and shows the browser how the login ended.
  */

@@ -2,7 +2,7 @@ import { COMMANDS, USAGE } from './commands.js';
 import { CLIENT_INFO, environment, parseCommandLine, resolveConfig } from './config.js';
 import { explain, fail } from './errors.js';
 
-/** The `mcp-oauth` command: parses the command line, runs one command, and turns any failure into one line. */
+/* The `mcp-oauth` command: parses the command line, runs one command, and turns any failure into one line. */
 
 async function main(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug');

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { responseFromParams, type AuthorizationResponse } from './authorize-url.js';
 
-/**
+/*
  * The seed's manual code entry: the user pastes the code shown on the server's /callback page, or the whole
  * address of that page (which carries the state, so it is checked). Read from stdin, so it can be scripted.
  */

@@ -5,7 +5,7 @@ import { CliError, fail } from './errors.js';
 import { freshLogin, refreshLogin } from './refresh.js';
 import type { StoredLogin } from './token-store.js';
 
-/**
+/*
  * Calls to the MCP server at <server>/mcp (Streamable HTTP) with the saved access token. The client negotiates
  * the protocol revision: 2026-07-28 with a server that offers it, else the 2025 initialize handshake. A token the
  * server refuses (401) is renewed once and the same request sent again; the server checks the token before any

@@ -1,4 +1,4 @@
-/** What the commands print: results on stdout, one line at a time. Tokens appear only with --show-tokens. */
+/* What the commands print: results on stdout, one line at a time. Tokens appear only with --show-tokens. */
 
 export function say(...lines: string[]): void {
   for (const line of lines) process.stdout.write(`${line}\n`);

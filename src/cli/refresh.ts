@@ -4,7 +4,7 @@ import type { CliConfig, Client } from './config.js';
 import { fail, OAuthError } from './errors.js';
 import { loadLogin, loginFromTokens, saveLogin, type StoredLogin } from './token-store.js';
 
-/**
+/*
  * A usable saved login: an access token that has expired (or is about to) is renewed with the refresh token
  * (the new tokens are saved at once, since the server rotates refresh tokens); when that is refused, the
  * session is over and the user is told to log in again.

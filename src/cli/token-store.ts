@@ -5,7 +5,7 @@ import { isAbsolute, join } from 'node:path';
 import type { TokenResponse } from './authorization-server.js';
 import { fail } from './errors.js';
 
-/**
+/*
  * The saved login: one JSON file per server under $XDG_CONFIG_HOME/mcp-oauth/ (or ~/.config/mcp-oauth/), in a
  * directory only the user may enter (0700), readable only by the user (0600), replaced atomically (a complete
  * temporary file renamed over the old one), so a crash or a concurrent command never leaves half a file.

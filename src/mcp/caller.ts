@@ -1,7 +1,7 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Caller } from '../tools/tool.js';
 
-/**
+/*
  * The caller travels to tool handlers in the SDK's AuthInfo (`extra.authInfo`), as the SDK's own bearer
  * middleware does it; the account, username and the app's name ride in `extra`. Both directions live here so they agree.
  */

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { NotesStore } from '../../adapters/stores.js';
 import type { McpScope } from '../../config/scopes.js';
 
-/**
+/*
  * What an MCP tool is, apart from any transport or authorization mechanics: replace or add tools in this
  * folder without touching src/mcp/. The endpoint checks `scopes` before the handler runs, and hands the
  * handler who is calling and the stores it may use.
