@@ -52,24 +52,6 @@ export const ROUTES = {
   code_verification: '/oauth/device',
 } as const;
 
-/** The methods each provider endpoint answers: the provider leaves any other method as a bare 404. */
-export const ROUTE_METHODS: Readonly<Record<string, readonly string[]>> = {
-  // GET only at authorization and end_session: oidc-provider 9 serves POST there only with enableHttpPostMethods.
-  [ROUTES.authorization]: ['GET'],
-  [ROUTES.token]: ['POST'],
-  [ROUTES.userinfo]: ['GET', 'POST'],
-  [ROUTES.jwks]: ['GET'],
-  [ROUTES.revocation]: ['POST'],
-  [ROUTES.introspection]: ['POST'],
-  [ROUTES.end_session]: ['GET'],
-  [ROUTES.pushed_authorization_request]: ['POST'],
-  [ROUTES.registration]: ['POST'],
-  [ROUTES.device_authorization]: ['POST'],
-  [ROUTES.code_verification]: ['GET', 'POST'],
-  '/.well-known/openid-configuration': ['GET'],
-  '/.well-known/oauth-authorization-server': ['GET'],
-};
-
 /** The mechanics the configuration plugs in: they live in src/, this file only says where they go. */
 export interface ProviderHooks {
   findAccount: NonNullable<Configuration['findAccount']>;

@@ -6,7 +6,7 @@ import type { Stores } from '../adapters/stores.js';
 import { staticClients } from '../config/clients.js';
 import type { Config } from '../config/env.js';
 import type { Keys } from '../config/keys.js';
-import { providerConfiguration, REFRESH_REUSE_GRACE_SECONDS, ROUTE_METHODS, ROUTES } from '../config/provider.js';
+import { providerConfiguration, REFRESH_REUSE_GRACE_SECONDS } from '../config/provider.js';
 import { withClientIdleExpiry } from '../adapters/client-idle-expiry.js';
 import { withInvalidation } from '../adapters/invalidating.js';
 import { withRefreshGrace } from '../adapters/refresh-grace.js';
@@ -15,17 +15,16 @@ import { AbuseLimits } from './limits/abuse-limits.js';
 import { AccountService } from './accounts/accounts.js';
 import { createPasswordHasher } from './accounts/password.js';
 import { ConnectedApps } from './connected-apps/connected-apps.js';
+import { connectedAppsSteps } from './connected-apps/steps.js';
 import { AccountFormTokens } from './connected-apps/form-tokens.js';
-import { connectedAppsRoutes } from './connected-apps/routes.js';
-import { assets } from './http/assets.js';
 import { pinCanonicalOrigin } from './http/canonical-origin.js';
-import { cors } from './http/cors.js';
 import { handleErrors } from './http/errors.js';
+import { allowedMethods, named, routeTemplates, tableMiddleware, type RouteTable } from './http/route-table.js';
 import { securityHeaderList, securityHeaders } from './http/security-headers.js';
 import { CsrfTokens } from './interactions/csrf.js';
-import { interactionRoutes } from './interactions/routes.js';
+import { interactionSteps } from './interactions/steps.js';
 import type { Logger } from './log.js';
-import { opsRoutes } from './ops/health.js';
+import { opsEndpoints } from './ops/health.js';
 import { Metrics } from './ops/metrics.js';
 import { metricsAccess } from './ops/metrics-access.js';
 import { observe, requestObserver } from './ops/observe.js';
@@ -33,29 +32,31 @@ import { requestIds } from './ops/request-id.js';
 import type { BearerCheck } from './mcp/bearer.js';
 import { mcpEdge } from './mcp/edge.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
-import { mcpRoutes } from './mcp/routes.js';
+import { protectedResourceMetadata } from './mcp/protected-resource-metadata.js';
+import { mcpSteps } from './mcp/steps.js';
 import { limitAnonymousRecords } from './limits/anonymous-records.js';
 import { limitClientErrors } from './limits/client-errors.js';
-import { refuseClientRegistration } from './oauth/closed-client-registration.js';
 import { limitClientRegistrations } from './limits/client-registrations.js';
 import { limitDeviceCodeGuesses } from './limits/device-codes.js';
 import { clientMetadataPolicy } from './oauth/client-policy.js';
 import { advertiseResourceScopes } from './oauth/discovery-scopes.js';
 import { holdUntrustedErrorRedirects } from './oauth/error-redirect-trust.js';
 import { findAccount } from './oauth/find-account.js';
+import { callbackPage } from './oauth/callback.js';
 import { allowAnyLoopbackPort } from './oauth/loopback-redirect.js';
+import { login } from './oauth/login.js';
 import { tiePostLogoutRedirects } from './oauth/post-logout-redirect.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
 import { metadataDocumentHosts } from './oauth/metadata-document-hosts.js';
-import { noStore } from './oauth/no-store.js';
 import { limitSignOutParameters, refuseOversizeParameters } from './oauth/parameter-sizes.js';
 import { providerPages } from './oauth/provider-pages.js';
-import { seedRoutes } from './oauth/routes.js';
+import { register } from './oauth/register.js';
 import { sentScope } from './oauth/sent-scope.js';
 import { createSignIn } from './oauth/sign-in.js';
 import { signedInUser } from './oauth/signed-in-user.js';
 import { guardedFetch } from './outbound/guarded-fetch.js';
-import { siteRoutes } from './site/routes.js';
+import { routeTable } from './routes.js';
+import { sitePages } from './site/pages.js';
 
 export interface AppParts {
   config: Config;
@@ -77,6 +78,8 @@ export interface AppParts {
 export interface App {
   koa: Koa;
   provider: Provider;
+  /** Every route and the steps of each (src/routes.ts). */
+  routes: RouteTable;
   /** What the HTTP server runs for every request: /mcp's edge in front of the Koa app. */
   handler: RequestListener;
   /** At shutdown, once no new connection is taken: ends the streams that would otherwise hold it up. */
@@ -119,7 +122,7 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
   tiePostLogoutRedirects(provider);
   holdUntrustedErrorRedirects(provider, staticClientIds);
   advertiseResourceScopes(provider);
-  const clientErrorLimit = limitClientErrors(provider, limits);
+  const clientRequestPassed = limitClientErrors(provider, limits);
   limitClientRegistrations(provider, limits);
   limitDeviceCodeGuesses(provider, limits);
   limitAnonymousRecords(provider, limits);
@@ -134,50 +137,38 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
   koa.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') log.error({ err }, 'error after the response started');
   });
-  const observer = requestObserver(log, metrics, requestIds(config.trustProxy > 0));
-  koa.use(observe(observer));
-  koa.use(handleErrors(log, ROUTE_METHODS));
-  koa.use(securityHeaders(issuer));
-  // The MCP resource server (its protected resource metadata, and /mcp behind the bearer and scope checks)
-  // comes first: it is the hot path, and its exact paths collide with nothing below.
+
   const mcp = mcpEndpoint({
     config, issuer, provider, stores, log, bearer: mcpBearerCheck,
     onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
   });
-  koa.use(mcpRoutes(mcp, issuer).routes());
-  koa.use(assets());
-  koa.use(opsRoutes(stores, metrics, metricsAccess(config)).routes());
-  // By the exact path, unlike the provider's router: CORS only grants, so another spelling of the path gets no grant
-  // (browsers call the registration_endpoint that discovery advertises), and the registration limit does not
-  // depend on it (src/limits/client-registrations.ts).
-  koa.use(cors({ paths: [ROUTES.registration], methods: ['POST'], exposeHeaders: ['Retry-After'] }));
-  if (!config.clientRegistrationOpen) koa.use(refuseClientRegistration());
-
   const signIn = createSignIn(provider, issuer);
   const viewer = signedInUser(provider, accounts);
-  const seed = seedRoutes(accounts, signIn, config.signupOpen);
-  koa.use(seed.routes()).use(seed.allowedMethods());
-
-  const site = siteRoutes({
-    issuer, accounts, signIn, viewer, signupOpen: config.signupOpen, clientRegistrationOpen: config.clientRegistrationOpen,
-    signupTokens: new AccountFormTokens(keys.cookieKeys[0]!, issuer, '/signup'),
+  const table = routeTable({
+    mcp: mcpSteps(mcp),
+    metadata: protectedResourceMetadata(issuer),
+    ops: opsEndpoints(stores, metrics, metricsAccess(config)),
+    site: sitePages({
+      issuer, accounts, signIn, viewer, signupOpen: config.signupOpen, clientRegistrationOpen: config.clientRegistrationOpen,
+      signupTokens: new AccountFormTokens(keys.cookieKeys[0]!, issuer, '/signup'),
+    }),
+    seed: { register: register(accounts, config.signupOpen), login: login(accounts, signIn), callback: callbackPage },
+    interaction: interactionSteps(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!), clients.firstParty, stores.consents,
+      config.signupOpen),
+    account: connectedAppsSteps(viewer, accounts, signIn, new ConnectedApps(provider, stores.consents),
+      new AccountFormTokens(keys.cookieKeys[0]!, issuer)),
+    provider: named('provider', mount(provider)),
+    clientRequestPassed,
+    clientRegistrationOpen: config.clientRegistrationOpen,
   });
-  koa.use(site.routes()).use(site.allowedMethods());
-
-  const interactions = interactionRoutes(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!), clients.firstParty, stores.consents,
-    config.signupOpen);
-  koa.use(interactions.routes()).use(interactions.allowedMethods());
-
-  const connectedApps = connectedAppsRoutes(viewer, accounts, signIn, new ConnectedApps(provider, stores.consents),
-    new AccountFormTokens(keys.cookieKeys[0]!, issuer));
-  koa.use(connectedApps.routes()).use(connectedApps.allowedMethods());
-
-  // The provider serves /oauth/authorize, /oauth/token, ... and discovery; unknown paths fall through.
-  // Its revocation endpoint's answers (errors included) carry no cache header of their own.
-  koa.use(noStore('revocation'));
-  koa.use(clientErrorLimit);
-  koa.use(mount(provider));
+  // Every request: its log line and metrics (labelled with its route in the table), errors in the protocol's own
+  // format (405 for a method the table does not serve at a path), security headers; then the table.
+  const observer = requestObserver(log, metrics, requestIds(config.trustProxy > 0), routeTemplates(table));
+  koa.use(observe(observer));
+  koa.use(handleErrors(log, allowedMethods(table)));
+  koa.use(securityHeaders(issuer));
+  for (const step of tableMiddleware(table)) koa.use(step);
   // The plainest POSTs to /mcp are answered in front of Koa, with the same checks, headers, log line and metrics.
   const handler = mcpEdge({ endpoint: mcp, issuer, securityHeaders: securityHeaderList(issuer), observer, log }, koa.callback());
-  return { koa, provider, handler, close: mcp.close };
+  return { koa, provider, routes: table, handler, close: mcp.close };
 }

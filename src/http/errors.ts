@@ -31,14 +31,14 @@ export function problemOf(err: unknown, log: Logger, method: string, path: strin
  * logged and answered with a bare 500, never a stack trace. Empty 404/405 answers get a body too, and a
  * wrong method on a known endpoint is a 405 with Allow, not a 404.
  */
-export function handleErrors(log: Logger, methodsByPath: Readonly<Record<string, readonly string[]>>): Middleware {
+export function handleErrors(log: Logger, methodsAt: (path: string) => readonly string[] | undefined): Middleware {
   return async (ctx, next) => {
     let problem: Problem | undefined;
     try {
       await next();
       // The provider renders a storage outage itself, as a 503 that does not say when to come back.
       if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(STORAGE_RETRY_SECONDS));
-      const allowed = methodsByPath[ctx.path];
+      const allowed = methodsAt(ctx.path);
       if (ctx.body == null && ctx.status === 404 && allowed && !allowed.includes(ctx.method)) {
         ctx.status = 405;
         ctx.set('Allow', allowed.join(', '));

@@ -13,7 +13,7 @@ const expired = () => new Problem(400, 'invalid_request',
 
 /** Loads the interaction this browser is in, and refuses a URL that names another one. */
 export function loadInteraction(provider: Provider) {
-  return async (ctx: Context, next: Next) => {
+  return async function loadTheInteraction(ctx: Context, next: Next) {
     let details: InteractionDetails;
     try {
       details = await provider.interactionDetails(ctx.req, ctx.res);

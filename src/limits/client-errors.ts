@@ -1,6 +1,6 @@
-import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Client, errors } from 'oidc-provider';
+import type { AfterStep } from '../http/route-table.js';
 import { ABUSE_LIMITS } from '../../config/abuse-limits.js';
 import type { AbuseLimits } from './abuse-limits.js';
 import { currentRequest, wrapClientLookup } from '../oauth/provider-internals.js';
@@ -36,11 +36,10 @@ function isGuess(err: errors.OIDCProviderError, client: Client): boolean {
  *
  * The provider reads the request body itself (parsing it in front is unsupported), and looks the client up
  * right after, before checking its secret or grant: that lookup is where each request is counted, or refused.
- * It sees the request through the provider's own per-request context (provider-internals.ts). The returned middleware
- * goes in front of the provider: once the answer is known, it uncounts every request that did not end in one
- * of the errors above.
+ * It sees the request through the provider's own per-request context (provider-internals.ts). The returned step
+ * runs once the provider has answered: it uncounts every request that did not end in one of the errors above.
  */
-export function limitClientErrors(provider: Provider, limits: AbuseLimits): Middleware {
+export function limitClientErrors(provider: Provider, limits: AbuseLimits): AfterStep {
   const attempts = new WeakMap<object, Attempt>();
 
   wrapClientLookup(provider, (find) => async (id) => {
@@ -63,13 +62,9 @@ export function limitClientErrors(provider: Provider, limits: AbuseLimits): Midd
     });
   }
 
-  return async (ctx, next) => {
-    try {
-      await next();
-    } finally {
-      const attempt = attempts.get(ctx);
-      if (attempt && !attempt.failed) await limits.clientRequestPassed(attempt.clientId, ctx.ip);
-    }
+  return async function uncountPassedClientRequests(ctx) {
+    const attempt = attempts.get(ctx);
+    if (attempt && !attempt.failed) await limits.clientRequestPassed(attempt.clientId, ctx.ip);
   };
 }
 

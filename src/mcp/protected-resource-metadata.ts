@@ -20,7 +20,7 @@ export function protectedResourceMetadata(issuer: string): Middleware {
     bearer_methods_supported: ['header'],
     resource_name: MCP_RESOURCE_SERVER.name,
   };
-  return (ctx) => {
+  return function resourceMetadata(ctx) {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
       // The error handler gives an empty 405 its body.
       ctx.status = 405;

@@ -1,5 +1,4 @@
 import type { Middleware } from 'koa';
-import { ROUTES } from '../../config/provider.js';
 import { Problem } from '../http/problem.js';
 
 /**
@@ -8,10 +7,8 @@ import { Problem } from '../http/problem.js';
  * bare 404. access_denied: RFC 7591 names no code for a closed registration, and this is OAuth's own word for "the
  * server refuses", which every OAuth client library knows.
  */
-export function refuseClientRegistration(): Middleware {
-  return async (ctx, next) => {
-    if (ctx.path !== ROUTES.registration || ctx.method !== 'POST') return next();
-    throw new Problem(403, 'access_denied', 'this server does not register clients: identify the client by the https URL '
-      + 'of its Client ID Metadata Document, or ask the operator of this server to register it');
-  };
-}
+export const refuseClientRegistration: Middleware = async function refuseClientRegistration(ctx, next) {
+  if (ctx.method !== 'POST') return next();
+  throw new Problem(403, 'access_denied', 'this server does not register clients: identify the client by the https URL '
+    + 'of its Client ID Metadata Document, or ask the operator of this server to register it');
+};

@@ -11,7 +11,7 @@ export const invalidCredentials = () => new Problem(401, 'invalid_credentials', 
 
 /** POST /oauth/login {username, password} → 200 {message} and a session cookie for /oauth/authorize. */
 export function login(accounts: AccountService, signIn: SignIn): Middleware {
-  return async (ctx) => {
+  return async function loginJson(ctx) {
     const { username, password } = parseWith(LoginCredentials, await readJson(ctx));
     const account = await accounts.authenticate(username, password, ctx.ip);
     if (!account) throw invalidCredentials();

@@ -8,7 +8,7 @@ import { parseWith } from '../http/validate.js';
 
 /** POST /oauth/register {username, password} → 201 {message, userId}; 403 signup_closed while SIGNUP=closed. */
 export function register(accounts: AccountService, signupOpen: boolean): Middleware {
-  return async (ctx) => {
+  return async function registerJson(ctx) {
     if (!signupOpen) throw signupClosed();
     const credentials = parseWith(NewCredentials, await readJson(ctx));
     const account = await accounts.register(credentials, ctx.ip);

@@ -1,5 +1,4 @@
-import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Stores } from '../../adapters/stores.js';
 import { VERSION } from '../version.js';
 import type { Metrics } from './metrics.js';
@@ -14,24 +13,23 @@ export const LIVE = { status: 'ok', version: VERSION } as const;
  * (readiness; a load balancer takes the instance out while Redis is away). /metrics: Prometheus, for those
  * `mayReadMetrics` lets in; to anyone else it is the 404 of a path that does not exist, so it reveals nothing.
  */
-export function opsRoutes(stores: Stores, metrics: Metrics, mayReadMetrics: (ctx: Context) => boolean): Router {
-  const router = new Router();
-  router.get('/healthz', (ctx) => {
+export function opsEndpoints(stores: Stores, metrics: Metrics, mayReadMetrics: (ctx: Context) => boolean): Record<'healthz' | 'readyz' | 'metrics', Middleware> {
+  const healthz: Middleware = (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = LIVE;
-  });
-  router.get('/readyz', async (ctx) => {
+  };
+  const readyz: Middleware = async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     const timeout = new Promise<false>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, false).unref());
     const ready = await Promise.race([stores.ping().catch(() => false), timeout]);
     ctx.status = ready ? 200 : 503;
     ctx.body = ready ? { status: 'ready' } : { status: 'unavailable', error: 'storage does not answer' };
-  });
-  router.get('/metrics', async (ctx) => {
+  };
+  const prometheus: Middleware = async (ctx) => {
     if (!mayReadMetrics(ctx)) return;
     ctx.set('Cache-Control', 'no-store');
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
-  });
-  return router;
+  };
+  return { healthz, readyz, metrics: prometheus };
 }

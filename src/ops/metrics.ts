@@ -47,34 +47,3 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 }
-
-const EXACT_ROUTES = new Set([
-  '/oauth/register', '/oauth/login', '/oauth/authorize', '/oauth/token', '/oauth/userinfo', '/oauth/jwks',
-  '/oauth/revoke', '/oauth/introspect', '/oauth/logout', '/oauth/logout/confirm', '/oauth/logout/success',
-  '/oauth/par', '/oauth/clients', '/oauth/device', '/oauth/device/auth', '/callback', '/mcp', '/account',
-  '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server',
-  '/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp',
-  '/healthz', '/readyz', '/metrics', '/', '/signup',
-]);
-
-const TEMPLATES: [RegExp, string][] = [
-  [/^\/interaction\/[^/]+$/, '/interaction/:uid'],
-  // Only the actions that exist: any other word there is a caller's choice, and every label value is a series kept
-  // in memory and sent on every scrape.
-  [/^\/interaction\/[^/]+\/(consent|deny|login|register|abort)$/, '/interaction/:uid/$1'],
-  [/^\/oauth\/authorize\/[^/]+$/, '/oauth/authorize/:uid'],
-  [/^\/oauth\/device\/[^/]+$/, '/oauth/device/:step'],
-  [/^\/oauth\/clients\/[^/]+$/, '/oauth/clients/:id'],
-  [/^\/account\/.+$/, '/account/*'],
-  [/^\/assets\/[\w.-]+$/, '/assets/:file'],
-];
-
-/** The route template of a path, so ids never become metric labels or log fields. */
-export function routeOf(path: string): string {
-  if (EXACT_ROUTES.has(path)) return path;
-  for (const [pattern, template] of TEMPLATES) {
-    const match = path.match(pattern);
-    if (match) return template.replace('$1', match[1] ?? '');
-  }
-  return 'unmatched';
-}

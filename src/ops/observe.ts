@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { serving, type Logger } from '../log.js';
-import { routeOf, type Metrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
 
 /** What is recorded of every request: its id, then once answered one log line and its metrics. */
 export interface RequestObserver {
@@ -10,7 +10,8 @@ export interface RequestObserver {
   answered(method: string, path: string, status: number, seconds: number): void;
 }
 
-export function requestObserver(log: Logger, metrics: Metrics, idOf: RequestObserver['idOf']): RequestObserver {
+/** `routeOf`: the route template a path falls under (src/http/route-table.ts), so ids never become labels or log fields. */
+export function requestObserver(log: Logger, metrics: Metrics, idOf: RequestObserver['idOf'], routeOf: (path: string) => string): RequestObserver {
   // prom-client resolves a label set on every call: keep the resolved children, one per route/method/status.
   const counters = new Map<string, ReturnType<typeof metrics.requests.labels>>();
   const timers = new Map<string, ReturnType<typeof metrics.latency.labels>>();

@@ -1,13 +1,10 @@
-import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { AccountService } from '../accounts/accounts.js';
 import { registerFromForm } from '../accounts/credentials-form.js';
 import { sendRegistrationPage, sendSignupClosedPage, type SignupPlace } from '../accounts/signup-pages.js';
 import type { AccountFormTokens } from '../connected-apps/form-tokens.js';
 import { readForm } from '../http/body.js';
-import { htmlErrors } from '../http/errors.js';
 import { formExpired } from '../interactions/csrf.js';
-import { sameOriginPost } from '../interactions/guards.js';
 import type { SignIn } from '../oauth/sign-in.js';
 import type { FindSignedInUser } from '../oauth/signed-in-user.js';
 import { homeDocument, sendHomePage, type Openings } from './home.js';
@@ -24,21 +21,14 @@ export interface SiteParts extends Openings {
 /** /signup stands on its own: signing in instead is done on the connected-apps page, which signs in by itself. */
 const SIGNUP: SignupPlace = { action: '/signup', signInHref: '/account', client: '' };
 
-/** Every answer here depends on who asks (their session, or the form's token): never cached. */
-const noStore: Middleware = (ctx, next) => {
-  ctx.set('Cache-Control', 'no-store');
-  return next();
-};
-
 /**
  * The site's own pages, outside any sign-in for an app: the home page (`/`, JSON for a client that asks for it), and
  * the sign-up page it links to, which creates the account and signs the browser in, then goes back home.
  */
-export function siteRoutes({ issuer, accounts, signIn, viewer, signupTokens, signupOpen, clientRegistrationOpen }: SiteParts): Router {
-  const router = new Router({ strict: true });
+export function sitePages({ issuer, accounts, signIn, viewer, signupTokens, signupOpen, clientRegistrationOpen }: SiteParts): Record<'home' | 'signupPage' | 'signup', Middleware> {
   const about = homeDocument(issuer, signupOpen);
 
-  router.get('/', noStore, async (ctx) => {
+  const home: Middleware = async (ctx) => {
     ctx.vary('Accept');
     if (ctx.accepts('html', 'json') === 'json') {
       ctx.body = about;
@@ -46,14 +36,14 @@ export function siteRoutes({ issuer, accounts, signIn, viewer, signupTokens, sig
     }
     ctx.state.html = true;
     await sendHomePage(ctx, issuer, { signupOpen, clientRegistrationOpen }, await viewer(ctx));
-  });
+  };
 
-  router.get('/signup', htmlErrors, noStore, async (ctx) => {
+  const signupPage: Middleware = async (ctx) => {
     if (!signupOpen) return sendSignupClosedPage(ctx, SIGNUP.signInHref);
     await sendRegistrationPage(ctx, SIGNUP, { csrf: signupTokens.issue(ctx) });
-  });
+  };
 
-  router.post('/signup', htmlErrors, noStore, sameOriginPost, async (ctx) => {
+  const signup: Middleware = async (ctx) => {
     if (!signupOpen) return sendSignupClosedPage(ctx, SIGNUP.signInHref);
     const form = await readForm(ctx);
     if (!signupTokens.verify(ctx, form.csrf)) throw formExpired();
@@ -64,7 +54,7 @@ export function siteRoutes({ issuer, accounts, signIn, viewer, signupTokens, sig
     await signIn(ctx, registered.account.id);
     ctx.status = 303;
     ctx.redirect('/');
-  });
+  };
 
-  return router;
+  return { home, signupPage, signup };
 }

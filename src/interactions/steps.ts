@@ -1,17 +1,15 @@
-import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { ConsentStore } from '../../adapters/stores.js';
 import type { AccountService } from '../accounts/accounts.js';
 import { checkSignInForm, registerFromForm } from '../accounts/credentials-form.js';
 import { readForm } from '../http/body.js';
-import { htmlErrors } from '../http/errors.js';
 import { Problem } from '../http/problem.js';
 import { clientIdentity } from '../oauth/client-name.js';
 import { grantConsent } from './consent.js';
 import { formExpired, type CsrfTokens } from './csrf.js';
-import { loadInteraction, sameOriginPost, type InteractionState } from './guards.js';
+import { loadInteraction, type InteractionState } from './guards.js';
 import { InteractionPages } from './pages.js';
 
 /** Why a form of one step cannot be used while the interaction waits for another. */
@@ -23,18 +21,20 @@ const WRONG_STEP = {
 /**
  * The browser side of the provider's interactions: /interaction/:uid shows the login page (with a link to
  * registration while SIGNUP is open) or, for a client that is not first-party, the consent page; the forms post back
- * here, and a finished step hands the browser back to /oauth/authorize.
+ * to /interaction/:uid/<step>, and a finished step hands the browser back to /oauth/authorize. Every step but `load`
+ * runs after it, which finds the interaction.
  */
-export function interactionRoutes(
+export type InteractionSteps = Record<'load' | 'page' | 'consent' | 'deny' | 'login' | 'registerPage' | 'register' | 'abort', Middleware>;
+
+export function interactionSteps(
   provider: Provider,
   accounts: AccountService,
   csrf: CsrfTokens,
   firstParty: ReadonlySet<string>,
   consents: ConsentStore,
   signupOpen: boolean,
-): Router {
+): InteractionSteps {
   const pages = new InteractionPages(csrf, provider, signupOpen);
-  const router = new Router({ prefix: '/interaction/:uid' });
   const load = loadInteraction(provider);
   const current = (ctx: Context) => (ctx.state as InteractionState).interaction;
 
@@ -58,7 +58,7 @@ export function interactionRoutes(
     return form;
   };
 
-  router.get('/', htmlErrors, load, async (ctx) => {
+  const interactionPage: Middleware = async (ctx) => {
     const interaction = current(ctx);
     if (interaction.prompt.name === 'login') return pages.login(ctx, interaction);
     if (interaction.prompt.name === 'consent') {
@@ -72,9 +72,9 @@ export function interactionRoutes(
       });
     }
     throw new Problem(400, 'invalid_request', `This server cannot ask for "${interaction.prompt.name}" for this application.`);
-  });
+  };
 
-  router.post('/consent', htmlErrors, sameOriginPost, load, async (ctx) => {
+  const consent: Middleware = async (ctx) => {
     await readStepForm(ctx, 'consent');
     const interaction = current(ctx);
     const clientId = String(interaction.params.client_id);
@@ -85,38 +85,38 @@ export function interactionRoutes(
       clientId, grantId, expiresAt, client: await clientIdentity(provider, clientId),
     });
     await finish(ctx, { consent: { grantId } });
-  });
+  };
 
-  router.post('/deny', htmlErrors, sameOriginPost, load, async (ctx) => {
+  const deny: Middleware = async (ctx) => {
     await readStepForm(ctx, 'consent');
     await finish(ctx, { error: 'access_denied', error_description: 'the user denied access' });
-  });
+  };
 
-  router.post('/login', htmlErrors, sameOriginPost, load, async (ctx) => {
+  const login: Middleware = async (ctx) => {
     const form = await readStepForm(ctx, 'login');
     const checked = await checkSignInForm(accounts, form, ctx.ip);
     if ('error' in checked) return pages.login(ctx, current(ctx), { username: form.username, ...checked });
     await finish(ctx, { login: { accountId: checked.account.id, amr: ['pwd'] } });
-  });
+  };
 
-  router.get('/register', htmlErrors, load, async (ctx) => {
+  const registerPage: Middleware = async (ctx) => {
     if (!signupOpen) return pages.signupClosed(ctx, current(ctx));
     await pages.register(ctx, current(ctx));
-  });
+  };
 
-  router.post('/register', htmlErrors, sameOriginPost, load, async (ctx) => {
+  const register: Middleware = async (ctx) => {
     if (!signupOpen) return pages.signupClosed(ctx, current(ctx));
     // Creating an account is how this person completes the login step.
     const form = await readStepForm(ctx, 'login');
     const registered = await registerFromForm(accounts, form, ctx.ip);
     if ('error' in registered) return pages.register(ctx, current(ctx), { username: form.username, ...registered });
     await finish(ctx, { login: { accountId: registered.account.id, amr: ['pwd'] } });
-  });
+  };
 
-  router.post('/abort', htmlErrors, sameOriginPost, load, async (ctx) => {
+  const abort: Middleware = async (ctx) => {
     await readInteractionForm(ctx);
     await finish(ctx, { error: 'access_denied', error_description: 'the user cancelled the sign-in' });
-  });
+  };
 
-  return router;
+  return { load, page: interactionPage, consent, deny, login, registerPage, register, abort };
 }
