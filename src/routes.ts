@@ -48,7 +48,7 @@ export function routeTable(s: RouteSteps): RouteTable {
       ...PRM_PATHS.map((path) => ({ methods: 'any' as const, path, exact: true, steps: [s.mcp.metadataCors, s.metadata] })),
       {
         methods: 'any', path: MCP_PATH, exact: true,
-        steps: [s.mcp.mcpCors, s.mcp.originCheck, s.mcp.bearer, s.mcp.postOnly, s.mcp.body, s.mcp.scopes, s.mcp.serve],
+        steps: [s.mcp.mcpCors, s.mcp.jsonRpcErrors, s.mcp.originCheck, s.mcp.bearer, s.mcp.postOnly, s.mcp.body, s.mcp.scopes, s.mcp.serve],
       },
 
       { methods: ['GET'], path: '/assets/:file', steps: [assets()] },

@@ -22,7 +22,7 @@ describe('the route table (src/routes.ts) drives the app', () => {
     expect(lines).to.have.length(rows(table()).length);
     expect(lines.filter((line) => line.includes('(unnamed)'))).to.deep.equal([]);
     expect(lines).to.include.members([
-      `${'any'.padEnd(12)} ${'/mcp'.padEnd(44)} cors → originCheck → bearerToken → postOnly → jsonRpcBody → toolScopes → mcpServer`,
+      `${'any'.padEnd(12)} ${'/mcp'.padEnd(44)} cors → jsonRpcErrors → originCheck → bearerToken → postOnly → jsonRpcBody → toolScopes → mcpServer`,
       `${'POST'.padEnd(12)} ${'/oauth/revoke'.padEnd(44)} provider (revocation) → answerNotCached → uncountPassedClientRequests`,
     ]);
   });

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { errors } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { StorageUnavailable } from '../../adapters/errors.js';
 import { Problem } from './problem.js';
@@ -13,15 +14,18 @@ export const htmlErrors: Middleware = (ctx, next) => {
   return next();
 };
 
-/** What the client is told of an error thrown while serving `method path`; anything unexpected is logged. */
+/**
+ * What the client is told of an error thrown while serving `method path`, in OAuth's format. Two kinds of error
+ * are meant for the client: ours (Problem), and the provider's (errors.OIDCProviderError, thrown by its API in our
+ * routes, and the base of StorageUnavailable and the limits' 429), each with its own OAuth error code. Anything else
+ * is a fault: logged, and a 500 that says nothing of it.
+ */
 export function problemOf(err: unknown, log: Logger, method: string, path: string): Problem {
   if (err instanceof Problem) return err;
-  if (err instanceof StorageUnavailable) {
-    return new Problem(503, err.error, err.error_description ?? 'try again shortly', STORAGE_RETRY_SECONDS);
+  if (err instanceof errors.OIDCProviderError && err.expose) {
+    const retryAfter = err instanceof StorageUnavailable ? STORAGE_RETRY_SECONDS : undefined;
+    return new Problem(err.statusCode, err.error, err.error_description ?? err.message, retryAfter);
   }
-  const status = (err as { status?: number }).status;
-  const expose = (err as { expose?: boolean }).expose;
-  if (status && status >= 400 && status < 500 && expose) return new Problem(status, 'invalid_request', (err as Error).message);
   log.error({ err, method, path }, 'unhandled error');
   return new Problem(500, 'server_error', 'the server could not complete this request');
 }

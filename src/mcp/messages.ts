@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
 import { readJson, readJsonBody } from '../http/body.js';
 import { Problem } from '../http/problem.js';
-import { answerJsonRpcError, JSON_RPC } from './json-rpc.js';
+import { JSON_RPC, JsonRpcRefusal } from './json-rpc.js';
 
 /**
  * 1 MiB: far above any message of our tools (a note is at most 2,000 characters), with room for tools a user
@@ -24,9 +24,9 @@ export function readMessagesAtTheEdge(req: IncomingMessage): Promise<unknown> {
 }
 
 /**
- * The parsed JSON body of a POST to /mcp: one JSON-RPC message or a batch. Undefined when the body was
- * refused, with the answer already set: a JSON-RPC parse error (-32700) for bytes that are not JSON,
- * invalid request (-32600) for a body that is too large or not declared as JSON.
+ * The parsed JSON body of a POST to /mcp: one JSON-RPC message or a batch. A body it refuses is a JsonRpcRefusal: a
+ * parse error (-32700) for bytes that are not JSON, invalid request (-32600) for a body that is too large or not
+ * declared as JSON.
  */
 export async function readMessages(ctx: Context): Promise<unknown> {
   try {
@@ -34,8 +34,7 @@ export async function readMessages(ctx: Context): Promise<unknown> {
   } catch (err) {
     if (!(err instanceof Problem)) throw err;
     const code = err.status === 400 ? JSON_RPC.PARSE_ERROR : JSON_RPC.INVALID_REQUEST;
-    answerJsonRpcError(ctx, err.status, code, `${code === JSON_RPC.PARSE_ERROR ? 'Parse error' : 'Invalid request'}: ${err.description}`);
-    return undefined;
+    throw new JsonRpcRefusal(err.status, code, `${code === JSON_RPC.PARSE_ERROR ? 'Parse error' : 'Invalid request'}: ${err.description}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { answerJsonRpcError, JSON_RPC } from './json-rpc.js';
+import { JSON_RPC, JsonRpcRefusal } from './json-rpc.js';
 
 export interface OriginPolicy {
   issuer: string;
@@ -42,7 +42,7 @@ export function originCheck(refusal: OriginRefusal): Middleware {
   return async (ctx, next) => {
     // The raw Host header: ctx.host is pinned to the issuer (src/http/canonical-origin.ts), so it would always pass.
     const refused = refusal(ctx.get('origin'), ctx.req.headers.host);
-    if (refused) return answerJsonRpcError(ctx, 403, JSON_RPC.SERVER_ERROR, refused);
+    if (refused) throw new JsonRpcRefusal(403, JSON_RPC.SERVER_ERROR, refused);
     await next();
   };
 }

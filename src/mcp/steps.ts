@@ -5,7 +5,7 @@ import { cors } from '../http/cors.js';
 import { named } from '../http/route-table.js';
 import { answerWithKoa } from './answer.js';
 import type { McpEndpoint } from './endpoint.js';
-import { answerJsonRpcError, JSON_RPC } from './json-rpc.js';
+import { JSON_RPC, JsonRpcRefusal, jsonRpcErrors } from './json-rpc.js';
 import { readMessages } from './messages.js';
 import { originCheck } from './origin-check.js';
 import { PRM_PATHS } from './protected-resource-metadata.js';
@@ -48,17 +48,15 @@ export function mcpSteps(endpoint: McpEndpoint) {
       state(ctx).auth = await bearer.authenticate(ctx);
       await next();
     } satisfies Middleware,
+    jsonRpcErrors,
     /** Stateless: no server-to-client stream (GET) and no session to end (DELETE). */
     postOnly: async function postOnly(ctx, next) {
       if (ctx.method === 'POST') return next();
-      ctx.set('Allow', 'POST');
-      answerJsonRpcError(ctx, 405, JSON_RPC.SERVER_ERROR,
-        `${ctx.method} is not supported: this server is stateless, send each JSON-RPC message with POST`);
+      throw new JsonRpcRefusal(405, JSON_RPC.SERVER_ERROR,
+        `${ctx.method} is not supported: this server is stateless, send each JSON-RPC message with POST`, { Allow: 'POST' });
     } satisfies Middleware,
     body: async function jsonRpcBody(ctx, next) {
-      const messages = await readMessages(ctx);
-      if (messages === undefined) return;
-      state(ctx).messages = messages;
+      state(ctx).messages = await readMessages(ctx);
       await next();
     } satisfies Middleware,
     scopes: async function toolScopes(ctx, next) {
