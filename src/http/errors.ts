@@ -1,11 +1,9 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { StorageUnavailable } from '../../adapters/errors.js';
+import { STORAGE_RETRY_AFTER_SECONDS } from '../../config/storage-outages.js';
 import { Problem } from './problem.js';
 import { sendPage } from './render.js';
-
-/** How long clients are told to wait while storage is unreachable: it reconnects every 2 s at most. */
-const STORAGE_RETRY_SECONDS = 5;
 
 /** Put in front of routes that answer browsers, so their errors come back as a page rather than JSON. */
 export const htmlErrors: Middleware = (ctx, next) => {
@@ -17,7 +15,7 @@ export const htmlErrors: Middleware = (ctx, next) => {
 export function problemOf(err: unknown, log: Logger, method: string, path: string): Problem {
   if (err instanceof Problem) return err;
   if (err instanceof StorageUnavailable) {
-    return new Problem(503, err.error, err.error_description ?? 'try again shortly', STORAGE_RETRY_SECONDS);
+    return new Problem(503, err.error, err.error_description ?? 'try again shortly', STORAGE_RETRY_AFTER_SECONDS);
   }
   const status = (err as { status?: number }).status;
   const expose = (err as { expose?: boolean }).expose;
@@ -37,7 +35,7 @@ export function handleErrors(log: Logger, methodsByPath: Readonly<Record<string,
     try {
       await next();
       // The provider renders a storage outage itself, as a 503 that does not say when to come back.
-      if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(STORAGE_RETRY_SECONDS));
+      if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(STORAGE_RETRY_AFTER_SECONDS));
       const allowed = methodsByPath[ctx.path];
       if (ctx.body == null && ctx.status === 404 && allowed && !allowed.includes(ctx.method)) {
         ctx.status = 405;
