@@ -49,6 +49,7 @@ import { tiePostLogoutRedirects } from './oauth/post-logout-redirect.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
 import { metadataDocumentHosts } from './oauth/metadata-document-hosts.js';
 import { noStore } from './oauth/no-store.js';
+import { storageOutagePage } from './oauth/outage-page.js';
 import { limitSignOutParameters, refuseOversizeParameters } from './oauth/parameter-sizes.js';
 import { providerPages } from './oauth/provider-pages.js';
 import { seedRoutes } from './oauth/routes.js';
@@ -115,7 +116,7 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
     },
   }));
   provider.proxy = config.trustProxy > 0;
-  spendLast.install(provider);
+  spendLast.install(provider, storageOutagePage);
   allowAnyLoopbackPort(provider, staticClientIds);
   tiePostLogoutRedirects(provider);
   holdUntrustedErrorRedirects(provider, staticClientIds);

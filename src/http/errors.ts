@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { StorageUnavailable } from '../../adapters/errors.js';
 import { STORAGE_RETRY_AFTER_SECONDS } from '../../config/storage-outages.js';
@@ -27,7 +27,8 @@ export function problemOf(err: unknown, log: Logger, method: string, path: strin
 /**
  * The last line of defence: a Problem becomes its status and OAuth body (or the error page); anything else is
  * logged and answered with a bare 500, never a stack trace. Empty 404/405 answers get a body too, and a
- * wrong method on a known endpoint is a 405 with Allow, not a 404.
+ * wrong method on a known endpoint is a 405 with Allow, not a 404. No error answer carries a Location: a browser
+ * follows none on an error status, so it could only leak where the failed request was about to send the person.
  */
 export function handleErrors(log: Logger, methodsByPath: Readonly<Record<string, readonly string[]>>): Middleware {
   return async (ctx, next) => {
@@ -49,14 +50,18 @@ export function handleErrors(log: Logger, methodsByPath: Readonly<Record<string,
     } catch (err) {
       problem = problemOf(err, log, ctx.method, ctx.path);
     }
-    if (!problem) return;
-    ctx.set('Cache-Control', 'no-store');
-    if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
-    if (ctx.state.html) {
-      await sendPage(ctx, 'error', { title: 'Something went wrong', error: problem.error, description: problem.description }, problem.status);
-    } else {
-      ctx.status = problem.status;
-      ctx.body = problem.body;
-    }
+    if (problem) await answer(ctx, problem);
+    if (ctx.status >= 400) ctx.remove('Location');
   };
+}
+
+async function answer(ctx: Context, problem: Problem): Promise<void> {
+  ctx.set('Cache-Control', 'no-store');
+  if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
+  if (ctx.state.html) {
+    await sendPage(ctx, 'error', { title: 'Something went wrong', error: problem.error, description: problem.description }, problem.status);
+  } else {
+    ctx.status = problem.status;
+    ctx.body = problem.body;
+  }
 }
