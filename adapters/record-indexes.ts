@@ -4,6 +4,8 @@ import type { AdapterPayload } from 'oidc-provider';
  * The indexes both storages keep beside the provider's records, so that records can be found by what they belong
  * to: a grant (every token and code issued under it, which revokeByGrantId ends), an account (its browser sessions
  * and grants) and a client (its grants). Every member is "<Model>:<id>", and lives as long as its record.
+ *
+ * Beside them, pointers find one record by a value in it (findByUid, findByUserCode): see recordPointers.
  */
 export type IndexKind = 'grant' | 'account' | 'client';
 
@@ -40,4 +42,24 @@ export function recordIndexes(model: string, id: string, payload: AdapterPayload
  */
 export function stillOwned(kind: 'account' | 'client', owner: string, payload: AdapterPayload | undefined): boolean {
   return kind === 'account' ? payload?.accountId === owner : payload?.clientId === owner;
+}
+
+/** A value a record is found by, with the provider's name for its field. */
+export interface Pointer {
+  field: 'uid' | 'userCode';
+  value: string;
+}
+
+/**
+ * The pointers to a record with this payload: its uid (a Session's, found by the tokens bound to it and by the
+ * interaction pages) and its user code (a DeviceCode's). A pointer names one record id, and a later record may take
+ * it over: a session saved under a new id keeps its uid (the provider rotates the id at every sign-in). So a record's
+ * removal drops its pointers only while they still name it, whenever it comes (spend-last.ts removes the old session
+ * once the request succeeded, after the new one was saved).
+ */
+export function recordPointers(payload: AdapterPayload): Pointer[] {
+  const pointers: Pointer[] = [];
+  if (payload.uid) pointers.push({ field: 'uid', value: payload.uid });
+  if (payload.userCode) pointers.push({ field: 'userCode', value: payload.userCode });
+  return pointers;
 }

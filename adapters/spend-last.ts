@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Provider from 'oidc-provider';
-import { errors, type Adapter, type AdapterFactory, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Adapter, type AdapterFactory, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import { StorageUnavailable } from './errors.js';
 import { ForwardingAdapter } from './forwarding.js';
 import { neverSent } from './redis/client.js';
@@ -8,9 +8,24 @@ import { neverSent } from './redis/client.js';
 /** The models whose consume spends the code or refresh token a token request presents. */
 const SPENDABLE = new Set(['AuthorizationCode', 'DeviceCode', 'RefreshToken']);
 
-/** A consume whose reply was lost is made again, first after this long, then twice as long each time up to the max. */
-const RECONSUME_FIRST_MS = 1_000;
-const RECONSUME_MAX_MS = 30_000;
+/**
+ * The provider's routes that answer a browser with a page, which the person reloads (or submits again) when it fails:
+ * the return from a sign-in or consent step, the device code pages, the sign-out confirmation.
+ */
+const PAGE_ROUTES = new Set(['resume', 'device_resume', 'code_verification', 'end_session_confirm']);
+
+/** The records a browser's cookies name: while they are as they were, reloading its page does the step again. */
+const BROWSER_RECORDS = new Set(['Session', 'Interaction']);
+
+/**
+ * A held write that must land although its request has answered without it is made again, first after this long, then
+ * twice as long each time up to the max.
+ */
+const REMAKE_FIRST_MS = 1_000;
+const REMAKE_MAX_MS = 30_000;
+
+/** Answers a page whose request failed on storage (src/oauth/outage-page.ts). */
+export type OutagePage = (ctx: KoaContextWithOIDC) => Promise<void>;
 
 interface HeldWrite {
   model: string;
@@ -23,11 +38,21 @@ interface HeldWrite {
 class HeldRequest {
   readonly held: HeldWrite[] = [];
   failedOnStorage = false;
+  /** What the response would set before the provider served it: a failed page sets nothing more. */
+  private readonly cookiesBefore: string[];
 
-  constructor(readonly ctx: KoaContextWithOIDC) {}
+  constructor(readonly ctx: KoaContextWithOIDC) {
+    this.cookiesBefore = [ctx.response.headers['set-cookie'] ?? []].flat();
+  }
 
-  get revoking(): boolean {
-    return this.ctx.oidc?.route === 'revocation';
+  /** A page a browser shows (see PAGE_ROUTES). */
+  get page(): boolean {
+    return PAGE_ROUTES.has(this.ctx.oidc?.route ?? '');
+  }
+
+  /** Whether this request's removals wait for its answer: a revocation's, and a page's. */
+  get holdsRemovals(): boolean {
+    return this.ctx.oidc?.route === 'revocation' || this.page;
   }
 
   noteFailure(err: unknown): void {
@@ -64,7 +89,7 @@ class HeldRequest {
         if (answeredWithError) return;
         // The answer carries tokens already stored: keep it, and see that the consume lands.
         if (write.consume && maybeRan(err)) {
-          consumeEventually(write.run);
+          remakeEventually(write.run);
           continue;
         }
         if (write.consume) await discardIssued(this.ctx);
@@ -73,16 +98,50 @@ class HeldRequest {
       }
     }
   }
+
+  /**
+   * A page: its removals (a sign-out's revocations, then its session; the return from a sign-in's interaction, then
+   * the session it replaced) are made in the provider's order once it has answered, unless storage failed the request.
+   * Failed, or failing at a removal while the browser's records are still as they were, the page becomes the outage
+   * page, and the cookies the provider set for the answer are dropped: the browser keeps its session and interaction,
+   * and reloading the page does the step again. Once one of the browser's records is gone, the answer stands (its
+   * cookies name what replaced it) and the rest are made as soon as storage answers.
+   */
+  async settlePage(outagePage: OutagePage): Promise<void> {
+    if (!this.failedOnStorage) await this.makeRemovals();
+    if (!this.failedOnStorage) return;
+    if (this.cookiesBefore.length) this.ctx.set('Set-Cookie', this.cookiesBefore);
+    else this.ctx.remove('Set-Cookie');
+    await outagePage(this.ctx);
+  }
+
+  private async makeRemovals(): Promise<void> {
+    let browserMoved = false;
+    for (const [i, write] of this.held.entries()) {
+      try {
+        await write.run();
+      } catch (err) {
+        if (!(err instanceof StorageUnavailable)) throw err;
+        if (!browserMoved) {
+          this.failedOnStorage = true;
+          return;
+        }
+        for (const rest of this.held.slice(i)) remakeEventually(rest.run);
+        return;
+      }
+      browserMoved ||= BROWSER_RECORDS.has(write.model);
+    }
+  }
 }
 
 /** A storage failure after which the write may have landed all the same (a timeout, a connection cut mid-way). */
 const maybeRan = (err: unknown) => err instanceof StorageUnavailable && !neverSent(err.cause);
 
-/** Made again until storage answers: landed twice, a consume is refused, which is as good. */
-function consumeEventually(consume: () => Promise<void>, delayMs = RECONSUME_FIRST_MS): void {
+/** Made again until storage answers: landed twice, a consume is refused and a removal finds nothing: as good. */
+function remakeEventually(write: () => Promise<void>, delayMs = REMAKE_FIRST_MS): void {
   setTimeout(() => {
-    consume().catch((err: unknown) => {
-      if (err instanceof StorageUnavailable) consumeEventually(consume, Math.min(delayMs * 2, RECONSUME_MAX_MS));
+    write().catch((err: unknown) => {
+      if (err instanceof StorageUnavailable) remakeEventually(write, Math.min(delayMs * 2, REMAKE_MAX_MS));
     });
   }, delayMs).unref();
 }
@@ -109,6 +168,38 @@ class HoldingAdapter extends ForwardingAdapter {
     return Promise.resolve();
   }
 
+  /** On a page, a call that fails on storage fails the request, whatever the provider makes of the error. */
+  private watched<T>(call: () => Promise<T>): Promise<T> {
+    const request = this.requests.getStore();
+    if (!request?.page) return call();
+    return call().catch((err: unknown) => {
+      request.noteFailure(err);
+      throw err;
+    });
+  }
+
+  /**
+   * Once storage failed a page, the browser's records are not written: what the provider saves of them on its way out
+   * (the session under the new id it rotated to, a new form secret in it) would change what the reload needs.
+   */
+  override upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+    const request = this.requests.getStore();
+    if (request?.page && request.failedOnStorage && BROWSER_RECORDS.has(this.model)) return Promise.resolve();
+    return this.watched(() => this.inner.upsert(id, payload, expiresIn));
+  }
+
+  override find(id: string) {
+    return this.watched(() => this.inner.find(id));
+  }
+
+  override findByUid(uid: string) {
+    return this.watched(() => this.inner.findByUid(uid));
+  }
+
+  override findByUserCode(userCode: string) {
+    return this.watched(() => this.inner.findByUserCode(userCode));
+  }
+
   override consume(id: string) {
     const request = SPENDABLE.has(this.model) ? this.requests.getStore() : undefined;
     return request ? this.hold(request, true, () => this.inner.consume(id)) : this.inner.consume(id);
@@ -116,12 +207,12 @@ class HoldingAdapter extends ForwardingAdapter {
 
   override destroy(id: string) {
     const request = this.requests.getStore();
-    return request?.revoking ? this.hold(request, false, () => this.inner.destroy(id)) : this.inner.destroy(id);
+    return request?.holdsRemovals ? this.hold(request, false, () => this.inner.destroy(id)) : this.inner.destroy(id);
   }
 
   override revokeByGrantId(grantId: string) {
     const request = this.requests.getStore();
-    return request?.revoking
+    return request?.holdsRemovals
       ? this.hold(request, false, () => this.inner.revokeByGrantId(grantId))
       : this.inner.revokeByGrantId(grantId);
   }
@@ -140,6 +231,12 @@ class HoldingAdapter extends ForwardingAdapter {
  * the answer is invalid_grant. Storage surely never got the consume: the answer becomes the 503, and the retry
  * succeeds. Storage got it but did not answer: the tokens stand, and the consume is made again until it lands, so
  * that presenting the spent credential later is still caught as reuse.
+ *
+ * A browser's page must likewise be safe to reload (see settlePage). The return from a sign-in or consent step
+ * removes the interaction before anything else, and the sign-in rotates the session: the old one is removed, a new
+ * one saved and its cookie set, however the request ends. A failure left the browser signed out and its application
+ * with a temporarily_unavailable to start over from; a sign-out that failed half-way had revoked some of the grants
+ * and kept the session. Those removals are held back too, and a failed page keeps the browser's cookies.
  */
 export class SpendLast {
   private readonly requests = new AsyncLocalStorage<HeldRequest>();
@@ -149,8 +246,8 @@ export class SpendLast {
     return (name) => new HoldingAdapter(factory(name), name, this.requests);
   }
 
-  /** Holds each provider request's writes until it has answered, and settles them then. */
-  install(provider: Provider): void {
+  /** Holds each provider request's writes until it has answered, and settles them then; `outagePage` answers failed pages. */
+  install(provider: Provider, outagePage: OutagePage): void {
     provider.use(async (ctx, next) => {
       const request = new HeldRequest(ctx as KoaContextWithOIDC);
       let escaped: { err: unknown } | undefined;
@@ -160,12 +257,22 @@ export class SpendLast {
         request.noteFailure(err);
         escaped = { err };
       }
+      if (request.page) {
+        await request.settlePage(outagePage);
+        if (escaped && !request.failedOnStorage) throw escaped.err;
+        return;
+      }
       await request.settle(escaped !== undefined || ctx.status >= 400);
       if (escaped) throw escaped.err;
     });
-    // The provider renders its endpoints' errors itself; these events are where it says what they were.
+    // The provider renders its endpoints' errors itself (a page's as a redirect to the application, or a page of its
+    // own); these events are where it says what they were.
     const noteFailure = (_ctx: KoaContextWithOIDC, err: unknown) => this.requests.getStore()?.noteFailure(err);
     provider.on('grant.error', noteFailure);
     provider.on('revocation.error', noteFailure);
+    provider.on('authorization.error', noteFailure);
+    provider.on('code_verification.error', noteFailure);
+    provider.on('device_resume.error', noteFailure);
+    provider.on('end_session_confirm.error', noteFailure);
   }
 }

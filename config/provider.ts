@@ -32,9 +32,6 @@ export const ANONYMOUS_SESSION_TTL = 10 * 60;
  */
 export const ANONYMOUS_INTERACTION_TTL = 15 * 60;
 
-/** A rotated refresh token presented again within this many seconds is a duplicate refresh, not a theft. */
-export const REFRESH_REUSE_GRACE_SECONDS = 5;
-
 /** Every endpoint the provider serves, under /oauth/ beside the seed's own routes. */
 export const ROUTES = {
   authorization: '/oauth/authorize',

@@ -1,3 +1,4 @@
+import { STORAGE_RETRY_AFTER_SECONDS } from '../config/storage-outages.js';
 import { UPSTREAM_HEADER, type GatewayFailure } from './proxy.js';
 import type { Tally } from './tally.js';
 
@@ -8,7 +9,7 @@ const RETRY_BUDGET_MS = 90_000;
 /** Before retrying a 502: the proxy sends the retry to the next instance. */
 const GATEWAY_RETRY_MS = 50;
 /** The storage outage's Retry-After, for answers that cannot carry one (an error redirect to the client). */
-export const DEFAULT_RETRY_AFTER_S = 5;
+export const DEFAULT_RETRY_AFTER_S = STORAGE_RETRY_AFTER_SECONDS;
 
 /** How many of a user's last requests a problem report shows. */
 const HISTORY = 8;

@@ -28,7 +28,7 @@ export function answersTable(tally: Tally): string {
  * Per fault: when the broken part was back, when every instance was ready (/readyz), when it served a 2xx through the
  * proxy again (the restarted instance; for Redis, any), and what clients saw: the first and last disruption (502,
  * 503, a cut answer, a tool result "storage unavailable") from its start until the next fault. A client told
- * Retry-After: 5 comes back 5 s later, so the last error of an outage says when clients stopped hitting it, not more.
+ * Retry-After: 2 comes back 2 s later, so the last error of an outage says when clients stopped hitting it, not more.
  */
 export function faultsTable(records: FaultRecord[], tally: Tally, trafficEnd: number): string {
   const rows = records.map((fault, i) => {

@@ -157,7 +157,7 @@ export class SimulatedUser {
       const code = to.searchParams.get('code');
       if (code) return code;
       if (to.searchParams.get('error') === 'temporarily_unavailable') {
-        this.tally.explain('authorization redirected with temporarily_unavailable: new authorization after 5 s');
+        this.tally.explain(`authorization redirected with temporarily_unavailable: new authorization after ${DEFAULT_RETRY_AFTER_S} s`);
         await sleep(1000 * DEFAULT_RETRY_AFTER_S);
         return undefined;
       }
@@ -205,7 +205,7 @@ export class SimulatedUser {
       const text = answer.result?.content?.[0]?.text ?? answer.error?.message ?? '';
       if (answer.result?.isError && STORAGE_AWAY.test(text)) {
         this.tally.answer(op, 'storage-away', reply.upstream);
-        this.tally.explain(`${name}: tool result "storage unavailable" (in a 200), retried after 5 s`);
+        this.tally.explain(`${name}: tool result "storage unavailable" (in a 200), retried after ${DEFAULT_RETRY_AFTER_S} s`);
         await sleep(1000 * DEFAULT_RETRY_AFTER_S);
         continue;
       }

@@ -6,7 +6,8 @@ import type { Stores } from '../adapters/stores.js';
 import { staticClients } from '../config/clients.js';
 import type { Config } from '../config/env.js';
 import type { Keys } from '../config/keys.js';
-import { providerConfiguration, REFRESH_REUSE_GRACE_SECONDS } from '../config/provider.js';
+import { providerConfiguration } from '../config/provider.js';
+import { REFRESH_REUSE_GRACE_SECONDS } from '../config/storage-outages.js';
 import { withClientIdleExpiry } from '../adapters/client-idle-expiry.js';
 import { withInvalidation } from '../adapters/invalidating.js';
 import { withRefreshGrace } from '../adapters/refresh-grace.js';
@@ -48,6 +49,7 @@ import { login } from './oauth/login.js';
 import { tiePostLogoutRedirects } from './oauth/post-logout-redirect.js';
 import { loadExistingGrant } from './oauth/existing-grant.js';
 import { metadataDocumentHosts } from './oauth/metadata-document-hosts.js';
+import { storageOutagePage } from './oauth/outage-page.js';
 import { limitSignOutParameters, refuseOversizeParameters } from './oauth/parameter-sizes.js';
 import { providerPages } from './oauth/provider-pages.js';
 import { register } from './oauth/register.js';
@@ -117,7 +119,7 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
     },
   }));
   provider.proxy = config.trustProxy > 0;
-  spendLast.install(provider);
+  spendLast.install(provider, storageOutagePage);
   allowAnyLoopbackPort(provider, staticClientIds);
   tiePostLogoutRedirects(provider);
   holdUntrustedErrorRedirects(provider, staticClientIds);

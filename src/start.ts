@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createStores } from '../adapters/index.js';
 import type { Config } from '../config/env.js';
 import { resolveKeys } from '../config/keys.js';
+import { STORAGE_RETRY_AFTER_SECONDS } from '../config/storage-outages.js';
 import { buildApp, type App, type AppParts } from './app.js';
 import { createBoundedServer } from './http/bounded-server.js';
 import { drainable } from './http/drain.js';
@@ -22,7 +23,9 @@ export interface Running {
  */
 const starting: RequestListener = (req, res) => {
   const live = req.url === '/healthz';
-  res.writeHead(live ? 200 : 503, { 'content-type': 'application/json', 'retry-after': '5', 'cache-control': 'no-store' });
+  res.writeHead(live ? 200 : 503, {
+    'content-type': 'application/json', 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS), 'cache-control': 'no-store',
+  });
   res.end(JSON.stringify(live ? LIVE : { error: 'temporarily_unavailable', error_description: 'the server is starting' }));
 };
 

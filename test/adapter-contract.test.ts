@@ -332,6 +332,34 @@ function contract(name: string, makeStorage: () => OidcBacking) {
         expect(await adapter('DeviceCode').findByUserCode('OLD-CODE'), 'findByUserCode(old code)').to.equal(undefined);
       });
 
+      it('destroying a record after another took its uid and user code over leaves them to the other (compare and delete)', async () => {
+        // The provider rotates a session's id at every sign-in and keeps its uid; spend-last.ts removes the old session
+        // once the request has succeeded, after the new one was saved.
+        const [oldId, newId, uid, userCode] = [rid(), rid(), rid(), `UC-${rid()}`];
+        const session = { uid, accountId: 'a' };
+        const code = tokenPayload({ userCode });
+        for (const id of [oldId, newId]) {
+          await adapter('Session').upsert(id, session, 600);
+          await adapter('DeviceCode').upsert(id, code, 600);
+        }
+        await adapter('Session').destroy(oldId);
+        await adapter('DeviceCode').destroy(oldId);
+        expect(await adapter('Session').find(oldId)).to.equal(undefined);
+        expect(await adapter('Session').findByUid(uid), 'findByUid').to.deep.equal(session);
+        expect(await adapter('DeviceCode').findByUserCode(userCode), 'findByUserCode').to.deep.equal(code);
+        const r = backing.redis;
+        if (r) {
+          expect(await r.client.get(r.uid('Session', uid)), 'the uid pointer').to.equal(newId);
+          expect(await r.client.get(r.userCode('DeviceCode', userCode)), 'the user code pointer').to.equal(newId);
+        }
+
+        await adapter('Session').destroy(newId);
+        await adapter('DeviceCode').destroy(newId);
+        expect(await adapter('Session').findByUid(uid)).to.equal(undefined);
+        expect(await adapter('DeviceCode').findByUserCode(userCode)).to.equal(undefined);
+        if (r) expect(await r.exists(r.uid('Session', uid), r.userCode('DeviceCode', userCode)), 'pointers left').to.equal(0);
+      });
+
       it('destroy removes the record and nothing else; destroying an unknown id is fine', async () => {
         const [id, other] = [rid(), rid()];
         const at = adapter('AccessToken');

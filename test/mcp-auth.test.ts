@@ -243,7 +243,7 @@ describe('MCP endpoint on Redis', function () {
     relay.cut();
     const started = Date.now();
     const res = await mcpPost(server.url, unseen, toolCall('notes_list'));
-    expect(res.headers.get('retry-after')).to.equal('5');
+    expect(res.headers.get('retry-after')).to.equal('2');
     await expectOAuthError(res, 503, 'temporarily_unavailable');
     const result = await callTool(server.url, token, 'notes_list');
     expect(result.isError).to.equal(true);

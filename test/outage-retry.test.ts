@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { REFRESH_REUSE_GRACE_SECONDS } from '../config/provider.js';
+import { REFRESH_REUSE_GRACE_SECONDS } from '../config/storage-outages.js';
 import { expectHtmlErrorPage, expectOAuthError } from './helpers/assertions.js';
 import { Browser } from './helpers/browser.js';
 import { enterDeviceCode } from './helpers/device.js';
@@ -34,13 +34,13 @@ const answer = async (res: Response): Promise<Answer> =>
   ({ status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() as Record<string, unknown> });
 
 async function expectRetryLater(res: Response) {
-  expect(res.headers.get('retry-after'), 'Retry-After').to.equal('5');
+  expect(res.headers.get('retry-after'), 'Retry-After').to.equal('2');
   await expectOAuthError(res, 503, 'temporarily_unavailable');
 }
 
 function expectUnavailable(a: Answer) {
   expect(a.status, JSON.stringify(a.body)).to.equal(503);
-  expect(a.retryAfter, 'Retry-After').to.equal('5');
+  expect(a.retryAfter, 'Retry-After').to.equal('2');
   expect(a.body.error).to.equal('temporarily_unavailable');
 }
 
@@ -272,7 +272,7 @@ for (const backend of ['memory', 'redis'] as const) {
           faults.failNext(point, 'refused');
           const failed = await browser.submit(html, '/consent', {});
           await expectHtmlErrorPage(failed.res, 503, 'temporarily_unavailable');
-          expect(failed.res.headers.get('retry-after')).to.equal('5');
+          expect(failed.res.headers.get('retry-after')).to.equal('2');
           const back = await browser.submit(html, '/consent', {});
           const code = hostRedirect(back, host, state).get('code')!;
           expectTokens(await answer(await exchange(url, host, code, verifier)));

@@ -1,7 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { alreadyConsumed } from '../errors.js';
 import { retentionMs } from '../expiry.js';
-import { memberOf, parseMember, recordIndexes, stillOwned, type IndexKind } from '../record-indexes.js';
+import { memberOf, parseMember, recordIndexes, recordPointers, stillOwned, type IndexKind, type Pointer } from '../record-indexes.js';
 import type { OidcStorage, StoredRecord } from '../stores.js';
 
 interface Entry {
@@ -14,15 +14,17 @@ const SWEEP_INTERVAL_MS = 60_000;
 const now = () => Date.now();
 
 const indexKey = (kind: IndexKind, owner: string) => `${kind}:${owner}`;
+const pointerKey = (model: string, { field, value }: Pointer) => `${model}:${field}:${value}`;
 
 /**
  * The provider's models in one process's memory, with the same contract as the Redis adapter: payloads are
- * copied in and out, consume is atomic, and the uid and userCode pointers and the grant, account and client
- * indexes (adapters/record-indexes.ts) go away with their records.
+ * copied in and out, consume is atomic, and the grant, account and client indexes go away with their records, the
+ * uid and userCode pointers too unless a later record took them over (adapters/record-indexes.ts).
  */
 class MemoryState {
   readonly records = new Map<string, Entry>();
-  readonly indexes = new Map<string, { id: string; expiresAt: number }>();
+  /** Pointer key ("<Model>:uid:<uid>", "<Model>:userCode:<code>") → the id of the record it names. */
+  readonly pointers = new Map<string, { id: string; expiresAt: number }>();
   /** Index key → its members ("<Model>:<id>", the key of the record in `records`) and their expiry. */
   readonly members = new Map<string, Map<string, number>>();
   private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
@@ -40,9 +42,7 @@ class MemoryState {
     const key = memberOf(model, id);
     this.remove(key);
     this.records.set(key, entry);
-    const { uid, userCode } = entry.payload;
-    if (uid) this.indexes.set(`${model}:uid:${uid}`, { id, expiresAt: entry.expiresAt });
-    if (userCode) this.indexes.set(`${model}:userCode:${userCode}`, { id, expiresAt: entry.expiresAt });
+    for (const pointer of recordPointers(entry.payload)) this.pointers.set(pointerKey(model, pointer), { id, expiresAt: entry.expiresAt });
     for (const { kind, owner, member } of recordIndexes(model, id, entry.payload)) {
       let members = this.members.get(indexKey(kind, owner));
       if (!members) this.members.set(indexKey(kind, owner), (members = new Map()));
@@ -55,9 +55,10 @@ class MemoryState {
     if (!entry) return;
     this.records.delete(key);
     const { model, id } = parseMember(key);
-    const { uid, userCode } = entry.payload;
-    if (uid) this.indexes.delete(`${model}:uid:${uid}`);
-    if (userCode) this.indexes.delete(`${model}:userCode:${userCode}`);
+    for (const pointer of recordPointers(entry.payload)) {
+      const key = pointerKey(model, pointer);
+      if (this.pointers.get(key)?.id === id) this.pointers.delete(key);
+    }
     for (const { kind, owner, member } of recordIndexes(model, id, entry.payload)) {
       const members = this.members.get(indexKey(kind, owner));
       members?.delete(member);
@@ -85,7 +86,7 @@ class MemoryState {
   sweep(): void {
     const t = now();
     for (const [key, entry] of this.records) if (entry.expiresAt <= t) this.remove(key);
-    for (const [key, index] of this.indexes) if (index.expiresAt <= t) this.indexes.delete(key);
+    for (const [key, pointer] of this.pointers) if (pointer.expiresAt <= t) this.pointers.delete(key);
     for (const [key, members] of this.members) {
       for (const [member, expiresAt] of members) if (expiresAt <= t) members.delete(member);
       if (!members.size) this.members.delete(key);
@@ -114,17 +115,17 @@ class MemoryOidcAdapter implements Adapter {
     return entry && structuredClone(entry.payload);
   }
 
-  private async findByIndex(index: string): Promise<AdapterPayload | undefined> {
-    const hit = this.state.indexes.get(index);
+  private async findByPointer(pointer: Pointer): Promise<AdapterPayload | undefined> {
+    const hit = this.state.pointers.get(pointerKey(this.name, pointer));
     return hit && hit.expiresAt > now() ? this.find(hit.id) : undefined;
   }
 
   findByUid(uid: string) {
-    return this.findByIndex(`${this.name}:uid:${uid}`);
+    return this.findByPointer({ field: 'uid', value: uid });
   }
 
   findByUserCode(userCode: string) {
-    return this.findByIndex(`${this.name}:userCode:${userCode}`);
+    return this.findByPointer({ field: 'userCode', value: userCode });
   }
 
   async consume(id: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisAddress, RedisTopology } from '../../config/redis.js';
+import { STORAGE_COMMAND_TIMEOUT_MS } from '../../config/storage-outages.js';
 import { StorageUnavailable } from '../errors.js';
 
 /** One Redis server, a primary found through Sentinel (both a Redis), or a Redis Cluster. */
@@ -84,7 +85,6 @@ export function describeTopology(topology: RedisTopology): string {
     : `Redis primary "${topology.name}" through the sentinels ${addresses(topology.sentinels)}${suffix}`;
 }
 
-const COMMAND_TIMEOUT_MS = 2_000;
 const backoff = (attempt: number) => Math.min(100 * attempt, 2_000);
 
 /**
@@ -93,7 +93,7 @@ const backoff = (attempt: number) => Math.min(100 * attempt, 2_000);
  */
 const OUTAGE_OPTIONS = {
   maxRetriesPerRequest: 1,
-  commandTimeout: COMMAND_TIMEOUT_MS,
+  commandTimeout: STORAGE_COMMAND_TIMEOUT_MS,
   connectTimeout: 2_000,
 } satisfies RedisOptions;
 
@@ -126,7 +126,7 @@ export function createRedisClient(topology: RedisTopology): RedisClient {
       sentinelUsername: topology.sentinelUsername,
       sentinelPassword: topology.sentinelPassword,
       ...(topology.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
-      sentinelCommandTimeout: COMMAND_TIMEOUT_MS,
+      sentinelCommandTimeout: STORAGE_COMMAND_TIMEOUT_MS,
       retryStrategy: backoff,
       sentinelRetryStrategy: backoff,
       // Sentinels announce a new primary (+switch-master): reconnect to it at once rather than at the first READONLY.

@@ -2,7 +2,7 @@ import type { Result } from 'ioredis';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { alreadyConsumed } from '../errors.js';
 import { retentionMs } from '../expiry.js';
-import { parseMember, recordIndexes, stillOwned, type IndexEntry, type IndexKind } from '../record-indexes.js';
+import { parseMember, recordIndexes, recordPointers, stillOwned, type IndexEntry, type IndexKind, type Pointer } from '../record-indexes.js';
 import type { OidcStorage, StoredRecord } from '../stores.js';
 import { guarded, type RedisClient } from './client.js';
 import { DurableWrites } from './durable-writes.js';
@@ -19,7 +19,8 @@ import { scanTagged } from './scan.js';
  *   Pclient-grants:{<clientId>}     the same, of the client's Grants
  * Every script touches one key, and the part in braces is the cluster hash tag, so the layout works on Redis
  * Cluster. Where an operation spans keys, the order makes a crash half-way harmless: indexes are written
- * before their record (an index entry without a record finds nothing) and removed after it.
+ * before their record (an index entry without a record finds nothing) and removed after it. A uid or userCode
+ * pointer is removed only while it names the record removed: a later record may have taken it over.
  * The records a user would miss after a failover (grants, refresh tokens, registered clients and their tokens) are
  * written, consumed and removed through DurableWrites, their index entries too (a revocation must find them).
  */
@@ -29,6 +30,7 @@ declare module 'ioredis' {
     oidcReplace(key: string, retentionMs: number, ...fieldsAndValues: string[]): Result<number, Context>;
     oidcConsume(key: string, at: string): Result<number, Context>;
     oidcIndex(key: string, member: string, expiresAt: string, now: string): Result<number, Context>;
+    oidcDropPointer(key: string, id: string): Result<number, Context>;
   }
 }
 
@@ -61,6 +63,10 @@ const SCRIPTS = {
     local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
     if last == 'inf' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIREAT', KEYS[1], last) end
     return 1`,
+  // Deletes a pointer only if it still names this record's id (compare and delete); 1 if it did.
+  oidcDropPointer: `
+    if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+    return redis.call('DEL', KEYS[1])`,
 } as const;
 
 const INDEX_NAMES: Record<IndexKind, string> = { grant: 'grant', account: 'account-records', client: 'client-grants' };
@@ -68,8 +74,7 @@ const INDEX_NAMES: Record<IndexKind, string> = { grant: 'grant', account: 'accou
 class Keys {
   constructor(private readonly prefix: string) {}
   record = (model: string, id: string) => `${this.prefix}${model}:{${id}}`;
-  uid = (model: string, uid: string) => `${this.prefix}${model}:uid:{${uid}}`;
-  userCode = (model: string, code: string) => `${this.prefix}${model}:userCode:{${code}}`;
+  pointer = (model: string, { field, value }: Pointer) => `${this.prefix}${model}:${field}:{${value}}`;
   index = (kind: IndexKind, owner: string) => `${this.prefix}${INDEX_NAMES[kind]}:{${owner}}`;
   grant = (grantId: string) => this.index('grant', grantId);
   modelStart = (model: string) => `${this.prefix}${model}:`;
@@ -99,10 +104,8 @@ async function destroyRecord(context: Context, model: string, id: string): Promi
   await context.writes(model).run((p) => p.del(key));
   if (!raw) return;
   const payload = JSON.parse(raw) as AdapterPayload;
-  const { uid, userCode } = payload;
   await Promise.all([
-    uid && redis.del(keys.uid(model, uid)),
-    userCode && redis.del(keys.userCode(model, userCode)),
+    ...recordPointers(payload).map((pointer) => redis.oidcDropPointer(keys.pointer(model, pointer), id)),
     ...recordIndexes(model, id, payload).map((entry) => redis.zrem(keys.index(entry.kind, entry.owner), entry.member)),
   ]);
 }
@@ -122,14 +125,12 @@ class RedisOidcAdapter implements Adapter {
     return guarded(async () => {
       const keepMs = retentionMs(expiresIn);
       const now = Date.now();
-      const { uid, userCode } = payload;
       const pointer = (key: string) => this.writes.run((p) => (keepMs ? p.set(key, id, 'PX', keepMs) : p.set(key, id)));
       const index = ({ kind, owner, member }: IndexEntry) => this.writes.run((p) => p.oidcIndex(
         this.keys.index(kind, owner), member, keepMs ? String(now + keepMs) : '+inf', String(now),
       ));
       await Promise.all([
-        uid && pointer(this.keys.uid(this.name, uid)),
-        userCode && pointer(this.keys.userCode(this.name, userCode)),
+        ...recordPointers(payload).map((value) => pointer(this.keys.pointer(this.name, value))),
         ...recordIndexes(this.name, id, payload).map(index),
       ]);
       const fields = ['payload', JSON.stringify(payload)];
@@ -149,20 +150,20 @@ class RedisOidcAdapter implements Adapter {
   }
 
   /** A pointer left by an earlier version of the record (or a crash) must not find it: the record decides. */
-  private findByPointer(key: string, field: 'uid' | 'userCode', value: string): Promise<AdapterPayload | undefined> {
+  private findByPointer(pointer: Pointer): Promise<AdapterPayload | undefined> {
     return guarded(async () => {
-      const id = await this.redis.get(key);
+      const id = await this.redis.get(this.keys.pointer(this.name, pointer));
       const payload = id ? await this.find(id) : undefined;
-      return payload?.[field] === value ? payload : undefined;
+      return payload?.[pointer.field] === pointer.value ? payload : undefined;
     });
   }
 
   findByUid(uid: string) {
-    return this.findByPointer(this.keys.uid(this.name, uid), 'uid', uid);
+    return this.findByPointer({ field: 'uid', value: uid });
   }
 
   findByUserCode(userCode: string) {
-    return this.findByPointer(this.keys.userCode(this.name, userCode), 'userCode', userCode);
+    return this.findByPointer({ field: 'userCode', value: userCode });
   }
 
   consume(id: string): Promise<void> {

@@ -16,13 +16,15 @@ function deviceCodeError(err: Error | undefined): string {
   if (!err) return '';
   if ((err as { userCode?: string }).userCode || err.name === 'NoCodeError') return 'That code is not right, or it expired. Check it and try again.';
   if (err.name === 'AbortedError') return 'The sign-in was cancelled.';
-  if (err.name === 'StorageUnavailable') return 'The server cannot reach its storage right now. Try again in a few seconds.';
   // The form was drawn for another session (an old tab, a restarted sign-in): the one drawn now works.
   if (err.name === 'InvalidRequest') return 'This form had expired. Enter the code again.';
   return 'Something went wrong. Start again on your device.';
 }
 
-/** The error's own status when it has one (503 while storage is away); 400 for the provider's re-render errors, which carry a 200. */
+/**
+ * The error's own status when it has one; 400 for the provider's re-render errors, which carry a 200. A storage outage
+ * never shows this form: adapters/spend-last.ts answers it with the outage page (src/oauth/outage-page.ts).
+ */
 const errorStatus = (err: Error) => Math.max(400, (err as { statusCode?: number }).statusCode ?? 400);
 
 /**
