@@ -5,7 +5,7 @@ import { enterDeviceCode } from './helpers/device.js';
 import { ownRedisServers, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { authorizeCode, form, loggedInBrowser, registerUser, tokensFor, type Tokens } from './helpers/seed.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { StorageFaults } from './helpers/storage-faults.js';
+import { StorageFaults, useFaultyServer } from './helpers/storage-faults.js';
 import { authorize, exchangeOk, hostRedirect, interactionPage, registerHost, signInThere, type Host } from './helpers/third-party.js';
 
 /*
@@ -42,22 +42,11 @@ const cookiesOf = (browser: Browser) => Object.fromEntries(browser.cookies);
 for (const backend of ['memory', 'redis'] as const) {
   describe(`a page that failed on storage is safe to reload (${backend})`, function () {
     this.timeout(30000);
-    const redis = backend === 'redis' ? requireRedis() : undefined;
-    const faults = new StorageFaults();
+    const faulty = useFaultyServer(backend);
+    const { faults } = faulty;
     let server: TestServer;
     let url: string;
-
-    before(async () => {
-      const storage: Record<string, string> = redis ? { REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix() } : {};
-      server = await startTestServer(storage, { wrapStores: faults.wrap });
-      url = server.url;
-    });
-    after(async () => {
-      await server?.close();
-    });
-    afterEach(() => {
-      expect(faults.unfired(), 'faults armed that never fired').to.deep.equal([]);
-    });
+    before(() => ({ server, url } = faulty));
 
     const provider = () => server.running.app.provider;
     const userinfo = (token: string) => fetch(`${url}/oauth/userinfo`, { headers: { authorization: `Bearer ${token}` } });

@@ -6,7 +6,7 @@ import { enterDeviceCode } from './helpers/device.js';
 import { ownRedisServers, requireRedis, uniquePrefix, type OwnRedis } from './helpers/redis.js';
 import { form, json, loggedInBrowser, registerUser, uniqueName } from './helpers/seed.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { StorageFaults, type Failure } from './helpers/storage-faults.js';
+import { StorageFaults, useFaultyServer, type Failure } from './helpers/storage-faults.js';
 import {
   authorize, connect, exchange, hostRedirect, interactionPage, introspect, refresh, registerHost, RESOURCE_SERVER_ENV,
   signInThere, type Host, type HostTokens,
@@ -54,22 +54,11 @@ function expectTokens(a: Answer): HostTokens {
 for (const backend of ['memory', 'redis'] as const) {
   describe(`retrying after a storage failure answered 503 (${backend})`, function () {
     this.timeout(30000);
-    const redis = backend === 'redis' ? requireRedis() : undefined;
-    const faults = new StorageFaults();
+    const faulty = useFaultyServer(backend, RESOURCE_SERVER_ENV);
+    const { faults } = faulty;
     let server: TestServer;
     let url: string;
-
-    before(async () => {
-      const storage: Record<string, string> = redis ? { REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix() } : {};
-      server = await startTestServer({ ...RESOURCE_SERVER_ENV, ...storage }, { wrapStores: faults.wrap });
-      url = server.url;
-    });
-    after(async () => {
-      await server?.close();
-    });
-    afterEach(() => {
-      expect(faults.unfired(), 'faults armed that never fired').to.deep.equal([]);
-    });
+    before(() => ({ server, url } = faulty));
 
     /** A third-party host (a public client: its refresh tokens rotate) that a user has connected. */
     async function connectedHost() {

@@ -1,5 +1,8 @@
+import { expect } from 'chai';
 import { StorageUnavailable } from '../../adapters/errors.js';
 import type { Stores } from '../../adapters/stores.js';
+import { requireRedis, uniquePrefix } from './redis.js';
+import { startTestServer, type TestServer } from './server.js';
 
 /**
  * How one storage call fails, with the errors ioredis gives (adapters/redis/client.ts tells them apart):
@@ -83,4 +86,26 @@ export class StorageFaults {
     if (how === 'lost') await run();
     throw timedOut();
   }
+}
+
+/**
+ * A test server on `backend` for the tests of the enclosing `describe`, whose storage `faults` fails at the points
+ * a test arms; after each test, every armed fault must have fired. `server` and `url` are set once `before` has run.
+ */
+export function useFaultyServer(backend: 'memory' | 'redis', env: Record<string, string> = {}) {
+  const redis = backend === 'redis' ? requireRedis() : undefined;
+  const faults = new StorageFaults();
+  const used = { faults, server: undefined as unknown as TestServer, url: '' };
+  before(async () => {
+    const storage: Record<string, string> = redis ? { REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix() } : {};
+    used.server = await startTestServer({ ...env, ...storage }, { wrapStores: faults.wrap });
+    used.url = used.server.url;
+  });
+  after(async () => {
+    await used.server?.close();
+  });
+  afterEach(() => {
+    expect(faults.unfired(), 'faults armed that never fired').to.deep.equal([]);
+  });
+  return used;
 }
