@@ -1,7 +1,7 @@
 import {
   authorizeSignedIn, client1, connectHost, logIn, mcp, mcpHeaders, mcpRequest, refresh, refreshForm, registerHost, signInThroughPages, signUp,
   type Browser, type Client, type Tokens, type User,
-} from './capacity-journeys.js';
+} from './journeys.js';
 import { CapacityRig, type LoadedCost, type OperationCost } from './capacity-rig.js';
 
 /*

@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
-import { testRedisUrl, uniquePrefix } from '../test/helpers/redis.js';
-import { authorizeCode, exchangeCode, form, json, loggedInBrowser, type Tokens } from '../test/helpers/seed.js';
 import { capacityOptions, measureCapacity } from './capacity.js';
 import { capacityPlan } from './capacity-plan.js';
 import { capacityReport } from './capacity-report.js';
+import { authorizeSignedIn, client1, logIn, signUp } from './journeys.js';
 import { load, median, type LoadResult } from './load.js';
+import { startPrivateRedis } from './private-redis.js';
 import { freePort, residentBytes, spawnServer, type Child } from './processes.js';
 import { startupAndMemory } from './startup.js';
 
@@ -72,13 +72,23 @@ const rps = (results: LoadResult[]) => median(results.map((r) => r.requestsPerSe
 /** Requests one core of the server sustains: 1000 ms over the median CPU milliseconds per request. */
 const capacity = (results: LoadResult[]) => 1000 / median(results.map((r) => r.cpuMsPerRequest));
 
-/** A user signed in through the seed's JSON login, and an MCP access token for client1. */
+let users = 0;
+const newUser = () => ({ username: `bench${process.pid}x${Date.now().toString(36)}x${++users}`, password: 'bench-password-123' });
+
+/** A new user signed in through the JSON login, and an MCP access token for client1. */
 async function signedIn(base: string) {
-  const { browser } = await loggedInBrowser(base);
-  const { code } = await authorizeCode(browser, { resource: `${base}/mcp` });
-  const tokens = await (await exchangeCode(base, code)).json() as Tokens;
-  return { browser, tokens };
+  const user = newUser();
+  await signUp(base, user);
+  const browser = await logIn(base, user);
+  return { browser, tokens: await authorizeSignedIn(browser, client1(base)) };
 }
+
+/** client1's code exchange as in the walk-through: its secret, no PKCE. */
+const exchangeCode = (base: string, code: string) => fetch(`${base}/oauth/token`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: `${base}/callback`, client_id: 'client1', client_secret: 'secret1' }),
+});
 
 /** Complete authorization-code flows (authorize with a session → code → token) per second, by `workers` loops. */
 async function codeFlowsPerSecond(base: string, cookie: string, workers = 8): Promise<number> {
@@ -100,9 +110,10 @@ async function codeFlowsPerSecond(base: string, cookie: string, workers = 8): Pr
 }
 
 async function main() {
-  const redisUrl = await testRedisUrl();
-  if (!redisUrl) throw new Error('npm run bench needs Redis: set REDIS_URL or install redis-server');
-  const prefix = `bench:${uniquePrefix()}`;
+  // REDIS_URL, or a redis-server of the benchmark's own.
+  const privateRedis = process.env.REDIS_URL ? undefined : await startPrivateRedis();
+  const redisUrl = process.env.REDIS_URL ?? privateRedis!.url;
+  const prefix = `bench:${process.pid}:${Date.now().toString(36)}:`;
   const redisEnv = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL };
   const servers: Child[] = [];
   const spawn = async (entry: string, env: Record<string, string>, ready: string) => {
@@ -172,8 +183,8 @@ async function main() {
     report({ measurement: 'authorization-code flows, authorize → code → token (Redis)', value: flowsRedis, unit: '/s', baseline: { name: 'memory', value: median(flows.memory) }, ratio: flowsRedis / median(flows.memory), target: '≥ 300/s', met: flowsRedis >= 300 });
 
     console.log('3. Logins under load (Redis)');
-    const user = { username: `bench${Date.now()}`, password: 'bench-password-123' };
-    await fetch(`${onRedis.url}/oauth/register`, json(user));
+    const user = newUser();
+    await signUp(onRedis.url, user);
     const logins = () => load({ url: `${onRedis.url}/oauth/login`, method: 'POST', body: JSON.stringify(user), headers: { 'content-type': 'application/json' }, connections: 8, seconds: SECONDS, pid: onRedis.pid });
     const paced = () => load({ url: `${onRedis.url}/mcp`, method: 'POST', body: WHOAMI, headers: { ...MCP_HEADERS, authorization: `Bearer ${tokens.access_token}` }, connections: 4, overallRate: 200, seconds: SECONDS, pid: onRedis.pid });
     const idle: number[] = [];
@@ -220,6 +231,7 @@ async function main() {
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     await deleteKeys(redisUrl, prefix);
+    await privateRedis?.stop();
   }
 }
 

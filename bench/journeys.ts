@@ -73,9 +73,14 @@ export class Browser {
     return res;
   }
 
+  /** The Cookie header this browser sends. */
+  cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
   private request(url: URL, init: RequestInit = {}): Promise<Response> {
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    return fetch(url, { ...init, headers: { ...init.headers as Record<string, string>, cookie }, redirect: 'manual' }).then((res) => this.keep(res));
+    return fetch(url, { ...init, headers: { ...init.headers as Record<string, string>, cookie: this.cookieHeader() }, redirect: 'manual' })
+      .then((res) => this.keep(res));
   }
 
   private async follow(url: URL, init?: RequestInit): Promise<Step> {
