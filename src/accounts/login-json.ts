@@ -1,10 +1,10 @@
 import type { Middleware } from 'koa';
-import type { AccountService } from '../accounts/accounts.js';
-import { LoginCredentials } from '../accounts/rules.js';
+import type { AccountService } from './accounts.js';
+import { LoginCredentials } from './rules.js';
 import { readJson } from '../http/body.js';
 import { Problem } from '../http/problem.js';
 import { parseWith } from '../http/validate.js';
-import type { SignIn } from './sign-in.js';
+import type { SignIn } from '../oauth/sign-in.js';
 
 /** One answer for unknown users and wrong passwords, so the endpoint does not tell which usernames exist. */
 export const invalidCredentials = () => new Problem(401, 'invalid_credentials', 'the username or password is incorrect');

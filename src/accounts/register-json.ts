@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
-import type { AccountService } from '../accounts/accounts.js';
-import { NewCredentials } from '../accounts/rules.js';
-import { signupClosed } from '../accounts/signup.js';
+import type { AccountService } from './accounts.js';
+import { NewCredentials } from './rules.js';
+import { signupClosed } from './signup.js';
 import { readJson } from '../http/body.js';
 import { Problem } from '../http/problem.js';
 import { parseWith } from '../http/validate.js';
