@@ -13,12 +13,13 @@ import { authorizeCode, exchangeCode, json, registerUser, type Tokens } from './
 import { startTestServer, useTestServer, type TestServer } from './helpers/server.js';
 import { connect, introspect, refresh, registerHost, RESOURCE_SERVER_ENV } from './helpers/third-party.js';
 
-/**
+/*
  * What a user does to their own account on /account (issue 14): change the password, sign out everywhere, delete the
  * account; from the page and as JSON, checked over HTTP and in the store.
  */
 
 const NEW_PASSWORD = 'a brand new password';
+const CHANGED = 'Your password is changed. Your other sessions are signed out; this one stays signed in.';
 
 const login = (origin: string, user: User) => fetch(`${origin}/oauth/login`, json({ username: user.username, password: user.password }));
 
@@ -67,7 +68,7 @@ describe('the account page: password, signing out everywhere, deletion', () => {
       });
       expect(changed.url.pathname + changed.url.search).to.equal('/account?done=password');
       const page = await expectHtmlPage(changed.res, 200);
-      expect(page).to.include('<p class="notice" role="status">Your password is changed. Your other sessions are signed out; this one stays signed in.</p>');
+      expect(page).to.include(`<p class="notice" role="status">${CHANGED}</p>`);
 
       expect(await signedOutOfAccount(here), 'this browser').to.equal(false);
       expect(await signedOutOfAccount(elsewhere), 'the other browser').to.equal(true);
@@ -83,11 +84,12 @@ describe('the account page: password, signing out everywhere, deletion', () => {
       const here = new Browser(server.url);
       const html = await signInOnAccount(here, user);
       const elsewhere = await otherSession(server.url, user);
+      const fine = { current_password: user.password, new_password: NEW_PASSWORD, confirm_password: NEW_PASSWORD };
       const cases: [Record<string, string>, number, string][] = [
-        [{ current_password: 'not the password', new_password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }, 403, 'The current password is incorrect.'],
-        [{ current_password: user.password, new_password: NEW_PASSWORD, confirm_password: `${NEW_PASSWORD}!` }, 400, 'The two new passwords do not match.'],
-        [{ current_password: user.password, new_password: 'short', confirm_password: 'short' }, 400, 'The new password must be 8 to 1024 bytes.'],
-        [{ current_password: '', new_password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }, 400, 'The current password is required.'],
+        [{ ...fine, current_password: 'not the password' }, 403, 'The current password is incorrect.'],
+        [{ ...fine, confirm_password: `${NEW_PASSWORD}!` }, 400, 'The two new passwords do not match.'],
+        [{ ...fine, new_password: 'short', confirm_password: 'short' }, 400, 'The new password must be 8 to 1024 bytes.'],
+        [{ ...fine, current_password: '' }, 400, 'The current password is required.'],
         [{ current_password: user.password, new_password: NEW_PASSWORD }, 400, 'The repeated new password is required.'],
       ];
       for (const [fields, status, alert] of cases) {
@@ -173,7 +175,8 @@ describe('the account page: password, signing out everywhere, deletion', () => {
         csrf: csrfOf(html), password: user.password, confirm_username: user.username,
       });
       await expectHtmlErrorPage(signedOut.res, 401, 'login_required');
-      await expectHtmlErrorPage((await postForm(here, '/account/delete', { password: user.password, confirm_username: user.username })).res, 403, 'invalid_request');
+      const noToken = await postForm(here, '/account/delete', { password: user.password, confirm_username: user.username });
+      await expectHtmlErrorPage(noToken.res, 403, 'invalid_request');
       expect((await login(server.url, user)).status).to.equal(200);
     });
 
@@ -262,6 +265,7 @@ describe('the account page: password, signing out everywhere, deletion', () => {
     it('answers bad requests as {error, error_description}, never a page or a 500, and changes nothing', async () => {
       const { user, browser, csrf } = await scriptUser();
       const change = { csrf, current_password: user.password, new_password: NEW_PASSWORD, confirm_password: NEW_PASSWORD };
+      const deletion = { csrf, password: user.password, confirm_username: user.username };
       const refusals: [string, unknown, number, string, RegExp][] = [
         ['/account/password', { ...change, current_password: 'not the password' }, 403, 'invalid_credentials', /^the current password is incorrect$/],
         ['/account/password', { ...change, confirm_password: 'something else' }, 400, 'invalid_request', /^the two new passwords do not match$/],
@@ -270,8 +274,8 @@ describe('the account page: password, signing out everywhere, deletion', () => {
         ['/account/password', { ...change, csrf: undefined }, 403, 'invalid_request', /csrf/],
         ['/account/password', { ...change, csrf: 'forged' }, 403, 'invalid_request', /csrf/],
         ['/account/password', [change], 400, 'invalid_request', /JSON object/],
-        ['/account/delete', { csrf, password: 'not the password', confirm_username: user.username }, 403, 'invalid_credentials', /^the password is incorrect$/],
-        ['/account/delete', { csrf, password: user.password, confirm_username: 'someone' }, 400, 'invalid_request', /^type your username to confirm$/],
+        ['/account/delete', { ...deletion, password: 'not the password' }, 403, 'invalid_credentials', /^the password is incorrect$/],
+        ['/account/delete', { ...deletion, confirm_username: 'someone' }, 400, 'invalid_request', /^type your username to confirm$/],
         ['/account/apps/no-such-client/revoke', { csrf }, 404, 'not_found', /No app/],
       ];
       for (const [path, body, status, error, description] of refusals) {
@@ -378,7 +382,8 @@ describe('the account page on Redis', () => {
     });
     expect(await changed.json()).to.deep.equal({ password_changed: true, sessions_ended: 1 });
     const before = await mine();
-    expect(before.keys.map((key) => key.replace(/:\{.*$/, '')).sort()).to.include.members(['account', 'account-id', 'account-records', 'consents', 'notes']);
+    expect(before.keys.map((key) => key.replace(/:\{.*$/, '')).sort())
+      .to.include.members(['account', 'account-id', 'account-records', 'consents', 'notes']);
     expect(before.kinds.filter((kind) => kind === 'Session')).to.have.length(1);
     expect(before.kinds).to.include.members(['Grant', 'AccessToken', 'RefreshToken']);
 

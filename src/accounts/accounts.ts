@@ -62,8 +62,8 @@ export class AccountService {
    * way to guess the password than the sign-in form: throws 429 while either is over the limit.
    */
   async checkPassword(account: Account, password: string, ip: string): Promise<boolean> {
-    const match = await this.limits.login(account.username, ip, async () => (await this.passwords.verify(account.passwordHash, password)) || undefined);
-    return match === true;
+    const verified = () => this.passwords.verify(account.passwordHash, password);
+    return (await this.limits.login(account.username, ip, async () => (await verified()) || undefined)) === true;
   }
 
   /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { newPassword, presentedPassword, textField } from '../accounts/rules.js';
 import { invalidRequest, Problem } from '../http/problem.js';
 
-/**
+/*
  * The fields of the account forms on /account, the same whether the page posts them or a script sends them as JSON.
  * Each error names the field in words, for the page and for a script alike.
  */

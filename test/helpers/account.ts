@@ -4,7 +4,7 @@ import { expectHtmlPage } from './assertions.js';
 import { Browser } from './browser.js';
 import { form, json, pkce, type Tokens } from './seed.js';
 
-/** The /account pages as a person and as a script use them, and the first-party clients whose access they list. */
+/* The /account pages as a person and as a script use them, and the first-party clients whose access they list. */
 
 export type User = { username: string; password: string };
 
