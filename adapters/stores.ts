@@ -146,6 +146,11 @@ export interface OidcStorage {
   ofAccount(accountId: string): Promise<StoredRecord[]>;
   /** The live Grants of a client, whoever the user: what revoking the app everywhere ends. */
   grantsOfClient(clientId: string): Promise<StoredRecord[]>;
+  /**
+   * For each of `models`, the live record of it issued under the grant that expires last, if there is one: for a model
+   * whose records all live equally long, the newest. Costs the grant's index and one read per model found.
+   */
+  newestOfGrant(grantId: string, models: readonly string[]): Promise<StoredRecord[]>;
   /** The ids of every live record of `model`: a walk over all of storage, for operators (say, the registered clients). */
   ids(model: string): Promise<string[]>;
   close(): void;

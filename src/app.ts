@@ -14,6 +14,7 @@ import { withRefreshGrace } from '../adapters/refresh-grace.js';
 import { SpendLast } from '../adapters/spend-last.js';
 import { AbuseLimits } from './limits/abuse-limits.js';
 import { AccountService } from './accounts/accounts.js';
+import { AccountLifecycle } from './accounts/lifecycle.js';
 import { createPasswordHasher } from './accounts/password.js';
 import { ConnectedApps } from './connected-apps/connected-apps.js';
 import { connectedAppsSteps } from './connected-apps/steps.js';
@@ -93,7 +94,11 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
   const stores = wrapStores ? wrapStores(given) : given;
   const metrics = new Metrics();
   const limits = new AbuseLimits(config.limits, stores.limiter, (limit) => metrics.refusals.inc({ limit }));
-  const accounts = new AccountService(stores.accounts, createPasswordHasher(), limits, (outcome) => metrics.logins.inc({ outcome }));
+  // One hasher, so that its limit on concurrent hashes holds for sign-ins and password changes together.
+  const passwords = createPasswordHasher();
+  const accounts = new AccountService(stores.accounts, passwords, limits, (outcome) => metrics.logins.inc({ outcome }));
+  // Through adapters that publish what they revoke, as the provider's do: every instance's token cache drops it.
+  const lifecycle = new AccountLifecycle({ stores, adapters: withInvalidation(stores.oidc.factory, stores.invalidations), passwords });
   const clients = staticClients(config, issuer);
   const staticClientIds = new Set(clients.metadata.map((client) => client.client_id));
 
@@ -146,6 +151,8 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
   });
   const signIn = createSignIn(provider, issuer);
   const viewer = signedInUser(provider, accounts);
+  const firstPartyNames = new Map(clients.metadata.filter((client) => clients.firstParty.has(client.client_id))
+    .map((client) => [client.client_id, String(client.client_name ?? client.client_id)]));
   const table = routeTable({
     mcp: mcpSteps(mcp),
     metadata: protectedResourceMetadata(issuer),
@@ -157,8 +164,11 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
     seed: { register: register(accounts, config.signupOpen), login: login(accounts, signIn), callback: callbackPage },
     interaction: interactionSteps(provider, accounts, new CsrfTokens(keys.cookieKeys[0]!), clients.firstParty, stores.consents,
       config.signupOpen),
-    account: connectedAppsSteps(viewer, accounts, signIn, new ConnectedApps(provider, stores.consents),
-      new AccountFormTokens(keys.cookieKeys[0]!, issuer)),
+    account: connectedAppsSteps({
+      viewer, accounts, lifecycle, signIn,
+      apps: new ConnectedApps({ stores, lifecycle, firstParty: firstPartyNames }),
+      tokens: new AccountFormTokens(keys.cookieKeys[0]!, issuer),
+    }),
     provider: named('provider', mount(provider)),
     clientRequestPassed,
     clientRegistrationOpen: config.clientRegistrationOpen,

@@ -4,6 +4,7 @@ import { MCP_PATH } from '../config/resource-server.js';
 import type { ConnectedAppsSteps } from './connected-apps/steps.js';
 import { assets } from './http/assets.js';
 import { cors } from './http/cors.js';
+import { pageOrJsonErrors } from './http/answer-kind.js';
 import { htmlErrors } from './http/errors.js';
 import { answerNotCached, noStore } from './http/no-store.js';
 import { named, type AfterStep, type RouteTable } from './http/route-table.js';
@@ -41,6 +42,7 @@ export interface RouteSteps {
  */
 export function routeTable(s: RouteSteps): RouteTable {
   const form = [htmlErrors, sameOriginPost] as const;
+  const pageOrJsonForm = [pageOrJsonErrors, sameOriginPost, noStore] as const;
   const { interaction: i, account: a } = s;
   return {
     routes: [
@@ -73,10 +75,13 @@ export function routeTable(s: RouteSteps): RouteTable {
       { methods: ['POST'], path: '/interaction/:uid/deny', steps: [...form, i.load, i.deny] },
       { methods: ['POST'], path: '/interaction/:uid/abort', steps: [...form, i.load, i.abort] },
 
-      // The signed-in user's account: connected apps.
-      { methods: ['GET'], path: '/account', steps: [htmlErrors, a.page] },
+      // The signed-in user's account: connected apps, and the account's own changes; pages, or JSON for scripts.
+      { methods: ['GET'], path: '/account', steps: [pageOrJsonErrors, noStore, a.page] },
       { methods: ['POST'], path: '/account/sign-in', steps: [...form, a.signIn] },
-      { methods: ['POST'], path: '/account/apps/:clientId/revoke', steps: [...form, a.revoke] },
+      { methods: ['POST'], path: '/account/apps/:clientId/revoke', steps: [...pageOrJsonForm, a.revoke] },
+      { methods: ['POST'], path: '/account/password', steps: [...pageOrJsonForm, a.changePassword] },
+      { methods: ['POST'], path: '/account/sign-out-everywhere', steps: [...pageOrJsonForm, a.signOutEverywhere] },
+      { methods: ['POST'], path: '/account/delete', steps: [...pageOrJsonForm, a.deleteAccount] },
     ],
     provider: {
       serve: s.provider,

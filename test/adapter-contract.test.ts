@@ -467,6 +467,34 @@ function contract(name: string, makeStorage: () => OidcBacking) {
         expect(await backing.storage.grantsOfClient(`client-${rid()}`)).to.deep.equal([]);
       });
 
+      it('newestOfGrant gives, of each model asked, the live record of the grant that expires last, and nothing of other grants', async () => {
+        const grantId = rid();
+        const other = rid();
+        const token = (extra: Partial<AdapterPayload> = {}) => tokenPayload({ grantId, ...extra });
+        const [older, newer, refreshed] = [token(), token(), token()];
+        await adapter('AccessToken').upsert(older.jti!, older, 3600);
+        await adapter('AccessToken').upsert(newer.jti!, newer, 3601);
+        await adapter('RefreshToken').upsert(refreshed.jti!, refreshed, 7200);
+        await adapter('AuthorizationCode').upsert(rid(), token(), 60);
+        const elsewhere = tokenPayload({ grantId: other });
+        await adapter('AccessToken').upsert(elsewhere.jti!, elsewhere, 9999);
+
+        const newest = async (id: string, models: string[]) =>
+          [...await backing.storage.newestOfGrant(id, models)].sort((a, b) => a.model.localeCompare(b.model));
+        expect(await newest(grantId, ['AccessToken', 'RefreshToken'])).to.deep.equal([
+          { model: 'AccessToken', id: newer.jti!, payload: newer },
+          { model: 'RefreshToken', id: refreshed.jti!, payload: refreshed },
+        ]);
+        expect(await newest(grantId, ['DeviceCode'])).to.deep.equal([]);
+        expect(await newest(other, ['AccessToken', 'RefreshToken'])).to.deep.equal([{ model: 'AccessToken', id: elsewhere.jti!, payload: elsewhere }]);
+        expect(await newest(rid(), ['AccessToken'])).to.deep.equal([]);
+
+        await adapter('AccessToken').destroy(newer.jti!);
+        expect(await newest(grantId, ['AccessToken'])).to.deep.equal([{ model: 'AccessToken', id: older.jti!, payload: older }]);
+        await adapter('AccessToken').revokeByGrantId(grantId);
+        expect(await newest(grantId, ['AccessToken', 'RefreshToken'])).to.deep.equal([]);
+      });
+
       it('a destroyed session or grant is found no more, and its indexes go with the last of their records', async () => {
         const alice = `acc-${rid()}`;
         const aliceGrant = grant(alice, `client-${rid()}`);
@@ -630,6 +658,7 @@ function contract(name: string, makeStorage: () => OidcBacking) {
         }
         expect((await backing.storage.ofAccount('a')).map((record) => record.id).sort()).to.deep.equal([ids.session, shortGrant.id].sort());
         expect(await backing.storage.grantsOfClient(shortGrant.client)).to.have.length(1);
+        expect((await backing.storage.newestOfGrant(grantId, ['AccessToken'])).map((record) => record.id)).to.deep.equal([ids.at]);
       });
 
       it('a record is still found after its expiresIn, within the slack', async () => {
@@ -654,6 +683,7 @@ function contract(name: string, makeStorage: () => OidcBacking) {
         }
         expect(await backing.storage.ofAccount('a')).to.deep.equal([]);
         expect(await backing.storage.grantsOfClient(shortGrant.client)).to.deep.equal([]);
+        expect(await backing.storage.newestOfGrant(grantId, ['AccessToken'])).to.deep.equal([]);
         expect(await backing.storage.ids('Grant')).to.deep.equal([]);
       });
 
@@ -1198,6 +1228,7 @@ describe('storage adapters', () => {
       const calls: Record<string, () => Promise<unknown>> = {
         ofAccount: () => storage.ofAccount(rid()),
         grantsOfClient: () => storage.grantsOfClient(rid()),
+        newestOfGrant: () => storage.newestOfGrant(rid(), ['AccessToken']),
         ids: () => storage.ids('Client'),
         upsert: () => adapter.upsert(rid(), tokenPayload({ uid: rid(), userCode: 'X' }), 60),
         find: () => adapter.find(rid()),

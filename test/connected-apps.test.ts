@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { TTL } from '../config/provider.js';
-import { expectHtmlErrorPage, expectHtmlPage } from './helpers/assertions.js';
+import { accountDocument, cliTokens, refreshCli, signInOnAccount } from './helpers/account.js';
+import { expectHtmlErrorPage, expectHtmlPage, expectOAuthError } from './helpers/assertions.js';
 import { Browser, decodeEntities } from './helpers/browser.js';
 import { csrfOf, postForm } from './helpers/forms.js';
 import { freePort, requireRedis, uniquePrefix } from './helpers/redis.js';
-import { registerUser } from './helpers/seed.js';
+import { callTool, mcpPost, mcpToken, toolCall } from './helpers/mcp.js';
+import { authorizeCode, loggedInBrowser, registerUser } from './helpers/seed.js';
 import { startTestServer, useTestServer, type TestServer } from './helpers/server.js';
 import {
   authorize, connect, interactionPage, introspect, refresh, registerHost, RESOURCE_SERVER_ENV, servedDocuments, signInThere,
@@ -17,8 +19,6 @@ import {
  * one, which ends the host's tokens at once and makes its next authorization ask again.
  */
 
-type User = { username: string; password: string };
-
 /** The connected apps of a page: the name and the scope words of each. */
 const appsOf = (html: string) => [...html.matchAll(/<li>\s*<h2>([\s\S]*?)<\/h2>([\s\S]*?)<\/form>\s*<\/li>/g)].map((m) => ({
   name: decodeEntities(m[1]!),
@@ -26,14 +26,6 @@ const appsOf = (html: string) => [...html.matchAll(/<li>\s*<h2>([\s\S]*?)<\/h2>(
 }));
 
 const revokeAction = (clientId: string) => `/account/apps/${encodeURIComponent(clientId)}/revoke`;
-
-/** Opens /account in `browser` and signs in there; returns the list page. */
-async function signInOnAccount(browser: Browser, user: User) {
-  const page = await browser.follow('/account');
-  const signedIn = await browser.submit(await page.res.text(), '/account/sign-in', { username: user.username, password: user.password });
-  expect(signedIn.url.pathname).to.equal('/account');
-  return expectHtmlPage(signedIn.res, 200);
-}
 
 describe('the connected apps page (/account)', () => {
   const server = useTestServer(RESOURCE_SERVER_ENV);
@@ -225,6 +217,72 @@ describe('the connected apps page (/account)', () => {
       await signInOnAccount(browser, user);
       const { res } = await postForm(browser, revokeAction(host.clientId), { csrf: csrfOf(html) });
       await expectHtmlErrorPage(res, 403, 'invalid_request');
+    });
+  });
+
+  describe('first-party apps', () => {
+    const byName = (apps: ReturnType<typeof appsOf>) => [...apps].sort((a, b) => a.name.localeCompare(b.name));
+    const MCP_WORDS = ['Read your notes', 'Add and delete your notes'];
+
+    it('lists client1 and the command line as part of the server, with what each may do, since when, and their last use', async () => {
+      const { browser } = await mcpToken(server.url);
+      await cliTokens(browser);
+      const html = await expectHtmlPage(await browser.fetch('/account'), 200);
+      expect(byName(appsOf(html))).to.deep.equal([
+        { name: 'client1', scopes: MCP_WORDS },
+        { name: 'mcp-oauth command line', scopes: MCP_WORDS },
+      ]);
+      expect(html.match(/Part of this server: it never asks for consent/g)).to.have.length(2);
+      expect(html.match(/App id <code>(client1|mcp-cli)<\/code>, signed in <time datetime="[^"]+Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC<\/time>/g)).to.have.length(2);
+      expect(html.match(/Last used <time datetime="[^"]+Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC<\/time>/g)).to.have.length(2);
+      for (const clientId of ['client1', 'mcp-cli']) expect(html).to.include(`action="${revokeAction(clientId)}"`);
+    });
+
+    it('last used is when the app last got a token: a refresh moves it on', async () => {
+      const { browser } = await loggedInBrowser(server.url);
+      const cli = await cliTokens(browser);
+      const before = (await accountDocument(browser)).apps.find((app) => app.client_id === 'mcp-cli')!;
+      expect(before).to.include({ name: 'mcp-oauth command line', first_party: true });
+      expect(Date.parse(before.last_used_at!)).to.be.at.least(Date.parse(before.granted_at));
+
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const refreshedAt = Math.floor(Date.now() / 1000) * 1000;
+      expect((await refreshCli(server.url, cli.refresh_token)).status).to.equal(200);
+      const after = (await accountDocument(browser)).apps.find((app) => app.client_id === 'mcp-cli')!;
+      expect(Date.parse(after.last_used_at!)).to.be.at.least(refreshedAt).and.above(Date.parse(before.last_used_at!));
+      expect(after.granted_at, 'still the same sign-in').to.equal(before.granted_at);
+    });
+
+    it('an app whose code was never exchanged holds no token: no last use', async () => {
+      const { browser } = await loggedInBrowser(server.url);
+      await authorizeCode(browser);
+      const html = await expectHtmlPage(await browser.fetch('/account'), 200);
+      expect(appsOf(html).map((app) => app.name)).to.deep.equal(['client1']);
+      expect(html).to.include('Holds no token now').and.not.include('Last used');
+      expect((await accountDocument(browser)).apps[0]).to.include({ client_id: 'client1', last_used_at: null });
+    });
+
+    it('Revoke ends a first-party app at once: its token is refused at /mcp and its refresh token too; the other app goes on', async () => {
+      const { browser, token } = await mcpToken(server.url);
+      const cli = await cliTokens(browser);
+      expect((await callTool(server.url, cli.access_token, 'whoami')).isError, 'the token works').to.equal(undefined);
+      const html = await expectHtmlPage(await browser.fetch('/account'), 200);
+
+      const revoked = await browser.submit(html, revokeAction('mcp-cli'), {});
+      expect(revoked.url.pathname).to.equal('/account');
+      expect(appsOf(await expectHtmlPage(revoked.res, 200)).map((app) => app.name)).to.deep.equal(['client1']);
+      await expectOAuthError(await mcpPost(server.url, cli.access_token, toolCall('whoami')), 401, 'invalid_token');
+      const refused = await refreshCli(server.url, cli.refresh_token);
+      expect(refused.status).to.equal(400);
+      expect((await refused.json()).error).to.equal('invalid_grant');
+      const { provider } = server.server.running.app;
+      expect(await provider.AccessToken.find(cli.access_token), 'the access token record').to.equal(undefined);
+      expect((await callTool(server.url, token, 'whoami')).isError, "client1's token").to.equal(undefined);
+
+      // First-party: signing in with it again connects it again, without a consent page.
+      const again = await cliTokens(browser);
+      expect((await callTool(server.url, again.access_token, 'whoami')).isError).to.equal(undefined);
+      expect(byName(appsOf(await (await browser.fetch('/account')).text())).map((app) => app.name)).to.deep.equal(['client1', 'mcp-oauth command line']);
     });
   });
 

@@ -79,6 +79,17 @@ class MemoryState {
     });
   }
 
+  /** For each model, the live record in the grant's index that expires last. */
+  newestOfGrant(grantId: string, models: readonly string[]): StoredRecord[] {
+    const newest = new Map<string, { key: string; expiresAt: number }>();
+    for (const [key, expiresAt] of [...this.members.get(indexKey('grant', grantId)) ?? []]) {
+      const { model } = parseMember(key);
+      if (!models.includes(model) || !this.live(key) || this.records.get(key)!.payload.grantId !== grantId) continue;
+      if (expiresAt > (newest.get(model)?.expiresAt ?? -Infinity)) newest.set(model, { key, expiresAt });
+    }
+    return [...newest.values()].map(({ key }) => ({ ...parseMember(key), payload: structuredClone(this.records.get(key)!.payload) }));
+  }
+
   ids(model: string): string[] {
     return [...this.records.keys()].filter((key) => key.startsWith(`${model}:`) && this.live(key)).map((key) => parseMember(key).id);
   }
@@ -150,6 +161,7 @@ export function memoryOidcStorage(): OidcStorage {
     factory: (name) => new MemoryOidcAdapter(name, state),
     ofAccount: async (accountId) => state.owned('account', accountId),
     grantsOfClient: async (clientId) => state.owned('client', clientId),
+    newestOfGrant: async (grantId, models) => state.newestOfGrant(grantId, models),
     ids: async (model) => state.ids(model),
     close: () => state.close(),
   };

@@ -205,6 +205,26 @@ function owned(context: Context, kind: 'account' | 'client', owner: string): Pro
   });
 }
 
+/**
+ * For each model, the live record in the grant's index that expires last: the index is scored by expiry, so the first
+ * member of each model from the top. A member whose record is gone, or names another grant, is passed over.
+ */
+function newestOfGrant(context: Context, grantId: string, models: readonly string[]): Promise<StoredRecord[]> {
+  return guarded(async () => {
+    const { redis, keys } = context;
+    const found = new Map<string, StoredRecord>();
+    for (const member of await redis.zrevrangebyscore(keys.grant(grantId), '+inf', `(${Date.now()}`)) {
+      const { model, id } = parseMember(member);
+      if (!models.includes(model) || found.has(model)) continue;
+      const raw = await redis.hget(keys.record(model, id), 'payload');
+      const payload = raw ? JSON.parse(raw) as AdapterPayload : undefined;
+      if (payload?.grantId === grantId) found.set(model, { model, id, payload });
+      if (found.size === models.length) break;
+    }
+    return [...found.values()];
+  });
+}
+
 export function redisOidcStorage(redis: RedisClient, prefix: string, durable = new DurableWrites(redis)): OidcStorage {
   for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
   const keys = new Keys(prefix);
@@ -213,6 +233,7 @@ export function redisOidcStorage(redis: RedisClient, prefix: string, durable = n
     factory: (name) => new RedisOidcAdapter(name, context),
     ofAccount: (accountId) => owned(context, 'account', accountId),
     grantsOfClient: (clientId) => owned(context, 'client', clientId),
+    newestOfGrant: (grantId, models) => newestOfGrant(context, grantId, models),
     ids: (model) => guarded(() => scanTagged(redis, keys.modelStart(model))),
     close: () => {},
   };

@@ -57,6 +57,16 @@ export class AccountService {
   }
 
   /**
+   * Whether `password` is the signed-in user's own, asked before a change only they may make (a new password, deleting
+   * the account). Counted as a login attempt of the user from `ip`, so a session left open, or stolen, gives no faster
+   * way to guess the password than the sign-in form: throws 429 while either is over the limit.
+   */
+  async checkPassword(account: Account, password: string, ip: string): Promise<boolean> {
+    const verified = () => this.passwords.verify(account.passwordHash, password);
+    return (await this.limits.login(account.username, ip, async () => (await verified()) || undefined)) === true;
+  }
+
+  /**
    * An account that may act: a disabled one is not found, so the provider treats its sessions as signed out and
    * refuses to refresh its tokens.
    */

@@ -96,9 +96,11 @@ export class AccountLifecycle {
    * Ends every browser session of the user as signing out of each one would (the provider's end_session): a grant the
    * session holds whose tokens end with the session (client1's sign-in tokens: expiresWithSession in
    * config/provider.ts) is revoked with it. The access of apps (MCP hosts, the command line) outlives a sign-out.
+   * `keepSessionUid`: the session (by its uid) that stays, the browser a user acts from.
    */
-  async signOutEverywhere(accountId: string): Promise<Ended> {
-    const sessions = byModel(await this.stores.oidc.ofAccount(accountId), 'Session');
+  async signOutEverywhere(accountId: string, keepSessionUid?: string): Promise<Ended> {
+    const sessions = byModel(await this.stores.oidc.ofAccount(accountId), 'Session')
+      .filter(({ payload }) => keepSessionUid === undefined || payload.uid !== keepSessionUid);
     const grantIds = new Set(sessions.flatMap(({ payload }) => Object.values(payload.authorizations ?? {})
       .filter((authorization) => authorization.grantId && !authorization.persistsLogout)
       .map((authorization) => authorization.grantId!)));
@@ -106,6 +108,19 @@ export class AccountLifecycle {
     await this.destroySessions(sessions);
     const grants = await this.revokeGrants([...grantIds]);
     return { sessions: sessions.length, grants };
+  }
+
+  /**
+   * Ends one app's access for the user: every grant of it with their tokens, and its remembered consent, so that the
+   * app must ask again (a first-party one is granted again when the user next signs in with it). False when the user
+   * had given it neither.
+   */
+  async revokeApp(accountId: string, clientId: string): Promise<boolean> {
+    const grants = byModel(await this.stores.oidc.ofAccount(accountId), 'Grant').filter(({ payload }) => payload.clientId === clientId);
+    const revoked = await this.revokeGrants(grants.map((grant) => grant.id));
+    // Forgotten last: if revoking fails half-way, the app stays listed and the user can try again.
+    const consent = await this.stores.consents.forget(accountId, clientId);
+    return revoked > 0 || consent !== undefined;
   }
 
   /** Ends every session and every grant of the user, and forgets their consents: every app must ask again. */
@@ -135,6 +150,19 @@ export class AccountLifecycle {
   async resetPassword(account: Account, password: string): Promise<Ended> {
     await this.stores.accounts.update(account.id, { passwordHash: await this.parts.passwords.hash(password) });
     return this.endAllAccess(account.id);
+  }
+
+  /**
+   * The user's own change of password, made from a browser that stays signed in: every other session of the user ends
+   * as signOutEverywhere ends it; apps keep their access (the user revokes them one by one). The other sessions end
+   * before the change, so that a change cut short leaves the old password working and can simply be made again, and
+   * after it, so that a sign-in with the old password that raced the change does not outlive it.
+   */
+  async changePassword(account: Account, password: string, keepSessionUid: string): Promise<Ended> {
+    const before = await this.signOutEverywhere(account.id, keepSessionUid);
+    await this.stores.accounts.update(account.id, { passwordHash: await this.parts.passwords.hash(password) });
+    const after = await this.signOutEverywhere(account.id, keepSessionUid);
+    return { sessions: before.sessions + after.sessions, grants: before.grants + after.grants };
   }
 
   /**

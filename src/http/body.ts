@@ -52,3 +52,16 @@ export async function readForm(ctx: Context, limit = BODY_LIMIT): Promise<Record
   }
   return Object.fromEntries(new URLSearchParams(await readRaw(ctx.req, limit)));
 }
+
+/** A form's fields, posted urlencoded by a page or as a JSON object by a script; the caller validates each field. */
+export async function readFormOrJson(ctx: Context, limit = BODY_LIMIT): Promise<Record<string, unknown>> {
+  if (!ctx.is('application/json')) {
+    if (!ctx.is('application/x-www-form-urlencoded')) {
+      throw new Problem(415, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded or application/json');
+    }
+    return readForm(ctx, limit);
+  }
+  const body = await readJsonBody(ctx.req, limit);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('request body must be a JSON object');
+  return body as Record<string, unknown>;
+}

@@ -1,5 +1,4 @@
-import type Provider from 'oidc-provider';
-import type { Adapter, Grant } from 'oidc-provider';
+import type { Adapter } from 'oidc-provider';
 
 /** The models of what is issued under a grant: tokens and codes. */
 const ISSUED_UNDER_GRANT = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode'] as const;
@@ -16,9 +15,4 @@ export type GrantModel = 'Grant' | (typeof ISSUED_UNDER_GRANT)[number];
 export async function revokeGrantById(adapter: (model: GrantModel) => Adapter, grantId: string): Promise<void> {
   await adapter('Grant').destroy(grantId);
   await Promise.all(ISSUED_UNDER_GRANT.map((model) => adapter(model).revokeByGrantId(grantId)));
-}
-
-/** revokeGrantById through the provider's own adapters. */
-export function revokeGrant(provider: Provider, grant: Grant): Promise<void> {
-  return revokeGrantById((model) => provider[model].adapter, grant.jti);
 }
