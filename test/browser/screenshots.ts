@@ -1,5 +1,5 @@
 /**
- * `npm run screenshots`: the README's pictures of the home, login, consent and callback pages, taken in chromium from
+ * `npm run screenshots`: the README's pictures of the home, login, consent, account and callback pages, taken in chromium from
  * the real server (in memory, in this process) and written to docs/screenshots/. Run it after changing a page or
  * the stylesheet, look at the PNGs, and commit them; the tests do not run it. Last, the MCP Inspector 2.x connected
  * to the server and showing whoami's answer (test/browser/inspector.ts).
@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { authorizeUrl, registerUser } from '../helpers/seed.js';
+import { authorizeUrl, exchangeCode, registerUser } from '../helpers/seed.js';
 import { startTestServer } from '../helpers/server.js';
 import { launchChromium, watchedPage } from './chromium.js';
 import { appAuthorization, signInOnPage, startLoopbackApp } from './flows.js';
@@ -47,6 +47,19 @@ try {
     await page.getByRole('button', { name: 'Allow' }).waitFor();
   });
   await app.close();
+
+  // After the consent above (its Allow not clicked) and this sign-in: the home page and the account page of someone
+  // signed in, with client1 among the apps.
+  await shoot('account', async (page) => {
+    await page.goto(authorizeUrl(server.url));
+    await signInOnPage(page, user);
+    await page.waitForURL(/\/callback/);
+    // client1 exchanges its code, as the walk-through does: the account page then shows when it was last used.
+    const exchanged = await exchangeCode(server.url, new URL(page.url()).searchParams.get('code')!);
+    if (exchanged.status !== 200) throw new Error(`code exchange: ${exchanged.status}`);
+    await page.goto(`${server.url}/account`);
+    await page.getByRole('heading', { name: 'Connected apps' }).waitFor();
+  });
 
   await shoot('callback', async (page) => {
     await page.goto(authorizeUrl(server.url));
