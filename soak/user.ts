@@ -11,6 +11,9 @@ const MAX_HOPS = 10;
 /** The tool's answer while storage is away (adapters/errors.ts): a result, not an HTTP status, so no Retry-After. */
 const STORAGE_AWAY = /cannot reach its storage/;
 
+/** A step of the redirect chain, named without its ids. */
+const stepName = (path: string) => path.replace(/\?.*$/, '').replace(/^\/(oauth\/authorize|interaction)\/[^/]+/, '/$1/:uid');
+
 /**
  * client1 is confidential: its refresh tokens rotate only past 70% of their 14 days, i.e. never in a soak.
  * mcp-cli is public (PKCE): every refresh rotates, and the chain is what a retried refresh must not break.
@@ -130,17 +133,21 @@ export class SimulatedUser {
   }
 
   /**
-   * The redirect chain from /oauth/authorize to the callback; the code, or undefined when storage failed it (the
-   * README: start a new authorization after the Retry-After).
+   * The redirect chain from /oauth/authorize to the callback; the code, or undefined when storage failed it in a way
+   * that needs a new authorization. A step answered 503 is reloaded after its Retry-After, as the README's "Retrying
+   * after 503" says a browser may: the session and the sign-in in progress are kept, so the reload goes on.
    */
   private async followToCode(start: string): Promise<string | undefined> {
     let path = start;
+    let reloads = 0;
     for (let hop = 0; hop < MAX_HOPS; hop++) {
       const reply = await this.client.send('authorize', path, {}, { retry503: false });
       if (reply.status === 503) {
-        this.tally.explain('authorization step answered 503: new authorization after Retry-After');
+        if (++reloads > AUTHORIZATION_ATTEMPTS) return undefined;
+        this.tally.explain(`authorization step ${stepName(path)} answered 503: reloaded after Retry-After`);
         await sleep(1000 * (Number(reply.headers.get('retry-after')) || DEFAULT_RETRY_AFTER_S));
-        return undefined;
+        hop--;
+        continue;
       }
       if (reply.status < 300 || reply.status >= 400) {
         if (reply.uncertain) {
