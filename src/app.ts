@@ -21,7 +21,7 @@ import { connectedAppsSteps } from './connected-apps/steps.js';
 import { AccountFormTokens } from './connected-apps/form-tokens.js';
 import { pinCanonicalOrigin } from './http/canonical-origin.js';
 import { handleErrors } from './http/errors.js';
-import { allowedMethods, named, routeTemplates, tableMiddleware, type RouteTable } from './http/route-table.js';
+import { indexRoutes, named, tableMiddleware, type RouteTable } from './http/route-table.js';
 import { securityHeaderList, securityHeaders } from './http/security-headers.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { interactionSteps } from './interactions/steps.js';
@@ -175,9 +175,10 @@ export function buildApp({ config, issuer, keys, log, stores: given, outboundFet
   });
   // Every request: its log line and metrics (labelled with its route in the table), errors in the protocol's own
   // format (405 for a method the table does not serve at a path), security headers; then the table.
-  const observer = requestObserver(log, metrics, requestIds(config.trustProxy > 0), routeTemplates(table));
+  const index = indexRoutes(table);
+  const observer = requestObserver(log, metrics, requestIds(config.trustProxy > 0), index.templateOf);
   koa.use(observe(observer));
-  koa.use(handleErrors(log, allowedMethods(table)));
+  koa.use(handleErrors(log, index.methodsAt));
   koa.use(securityHeaders(issuer));
   for (const step of tableMiddleware(table)) koa.use(step);
   // The plainest POSTs to /mcp are answered in front of Koa, with the same checks, headers, log line and metrics.

@@ -41,8 +41,8 @@ export function handleErrors(log: Logger, methodsAt: (path: string) => readonly 
       await next();
       // The provider renders a storage outage itself, as a 503 that does not say when to come back.
       if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(STORAGE_RETRY_AFTER_SECONDS));
-      const allowed = methodsAt(ctx.path);
-      if (ctx.body == null && ctx.status === 404 && allowed && !allowed.includes(ctx.method)) {
+      const allowed = ctx.body == null && ctx.status === 404 ? methodsAt(ctx.path) : undefined;
+      if (allowed && !allowed.includes(ctx.method)) {
         ctx.status = 405;
         ctx.set('Allow', allowed.join(', '));
       }

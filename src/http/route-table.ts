@@ -81,47 +81,56 @@ interface Pattern {
   template: string;
   /** Undefined: no 405 is derived (the route answers every method itself, or hides). */
   methods?: readonly string[];
-  regexp: RegExp;
+  exact: boolean;
 }
 
-const patternOf = (path: string, methods: readonly string[] | undefined, exact = false): Pattern => ({
-  template: path,
-  methods,
-  regexp: new RegExp(`^${path.split('/').map((segment) => (segment.startsWith(':') ? '[^/]+' : escape(segment))).join('/')}$`, exact ? '' : 'i'),
-});
+const regexpOf = ({ template, exact }: Pattern) =>
+  new RegExp(`^${template.split('/').map((segment) => (segment.startsWith(':') ? '[^/]+' : escape(segment))).join('/')}$`, exact ? '' : 'i');
+
+/** As a case-insensitive RegExp compares (without the `u` flag, `\u212A` is no `k`), unlike String#toLowerCase. */
+const asciiLowerCase = (text: string) => text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function patterns(table: RouteTable): Pattern[] {
+/** What the table says of a path, looked up on every request: its route template, and the methods served there. */
+export interface RouteIndex {
+  /**
+   * The route template a path falls under, the label of its metrics and log line: a path nobody routes is
+   * `unmatched`, so that no id and no word a caller makes up ever becomes a label value.
+   */
+  templateOf(path: string): string;
+  /**
+   * The methods the table serves at a path, for the 405 that answers any other; undefined where no 405 is due (nothing
+   * is there, or the route answers every method itself). A preflight is not a method a client chooses: not listed.
+   */
+  methodsAt(path: string): readonly string[] | undefined;
+}
+
+export function indexRoutes(table: RouteTable): RouteIndex {
   const all: Pattern[] = [];
-  const add = (path: string, methods: readonly string[] | undefined, exact?: boolean) => {
-    const same = all.find((pattern) => pattern.template === path);
-    if (!same) all.push(patternOf(path, methods, exact));
-    else if (same.methods && methods) same.methods = [...new Set([...same.methods, ...methods])];
+  const add = (template: string, methods: readonly string[] | undefined, exact = false) => {
+    const same = all.find((pattern) => pattern.template === template);
+    if (!same) all.push({ template, methods: methods?.filter((method) => method !== 'OPTIONS'), exact });
+    else if (same.methods && methods) same.methods = [...new Set([...same.methods, ...methods])].filter((method) => method !== 'OPTIONS');
   };
   for (const route of table.routes) add(route.path, route.methods === 'any' || route.unlisted ? undefined : route.methods, route.exact);
   // Under a path with an id in it (a pending authorization, a device sign-in, a client), what exists depends on the
   // id, which only the provider knows: another method there is its 404, not a 405 that would claim the id exists.
   for (const endpoint of table.provider.endpoints) add(endpoint.path, endpoint.path.includes('/:') ? undefined : endpoint.methods, true);
-  return all;
-}
 
-/**
- * The route template a path falls under, the label of its metrics and log line: a path nobody routes is
- * `unmatched`, so that no id and no word a caller makes up ever becomes a label value.
- */
-export function routeTemplates(table: RouteTable): (path: string) => string {
-  const all = patterns(table);
-  return (path) => all.find((pattern) => pattern.regexp.test(path))?.template ?? 'unmatched';
-}
+  // Most paths are literal: found by a lookup, the few templates with an id by their patterns, in table order (a
+  // literal such as /oauth/device/auth comes before the /oauth/device/:uid it would also match).
+  const literal = (pattern: Pattern) => !pattern.template.includes('/:');
+  const exactPaths = new Map(all.filter((p) => literal(p) && p.exact).map((p) => [p.template, p]));
+  const loosePaths = new Map(all.filter((p) => literal(p) && !p.exact).map((p) => [asciiLowerCase(p.template), p]));
+  const withIds = all.filter((p) => !literal(p)).map((pattern) => ({ pattern, regexp: regexpOf(pattern) }));
+  const find = (path: string) => exactPaths.get(path) ?? loosePaths.get(asciiLowerCase(path))
+    ?? withIds.find(({ regexp }) => regexp.test(path))?.pattern;
 
-/**
- * The methods the table serves at a path, for the 405 that answers any other; undefined where no 405 is due (nothing
- * is there, or the route answers every method itself). A preflight is not a method a client chooses: not listed.
- */
-export function allowedMethods(table: RouteTable): (path: string) => readonly string[] | undefined {
-  const all = patterns(table);
-  return (path) => all.find((pattern) => pattern.regexp.test(path))?.methods?.filter((method) => method !== 'OPTIONS');
+  return {
+    templateOf: (path) => find(path)?.template ?? 'unmatched',
+    methodsAt: (path) => find(path)?.methods,
+  };
 }
 
 /** The table in words, one line per route: `npm run routes`. */
