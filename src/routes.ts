@@ -7,7 +7,7 @@ import { cors } from './http/cors.js';
 import { pageOrJsonErrors } from './http/answer-kind.js';
 import { htmlErrors } from './http/errors.js';
 import { answerNotCached, noStore } from './http/no-store.js';
-import { named, type AfterStep, type RouteTable } from './http/route-table.js';
+import type { AfterStep, RouteTable } from './http/route-table.js';
 import { sameOriginPost } from './interactions/guards.js';
 import type { InteractionSteps } from './interactions/steps.js';
 import type { mcpSteps } from './mcp/steps.js';
@@ -106,7 +106,7 @@ export function routeTable(s: RouteSteps): RouteTable {
           // spelling of the path gets no grant, and the registration limit keys on the route (src/limits/).
           route: 'registration', methods: ['POST', 'OPTIONS'], path: ROUTES.registration,
           before: [
-            named('cors', cors({ paths: [ROUTES.registration], methods: ['POST'], exposeHeaders: ['Retry-After'] })),
+            cors({ methods: ['POST'], exposeHeaders: ['Retry-After'] }),
             ...(s.clientRegistrationOpen ? [] : [refuseClientRegistration]),
           ],
         },

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { expectHtmlErrorPage } from './helpers/assertions.js';
 import { Browser, decodeEntities } from './helpers/browser.js';
-import { enterDeviceCode } from './helpers/device.js';
 import { ownRedisServers, requireRedis, uniquePrefix } from './helpers/redis.js';
 import { authorizeCode, form, loggedInBrowser, registerUser, tokensFor, type Tokens } from './helpers/seed.js';
 import { startTestServer, type TestServer } from './helpers/server.js';

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration } from 'oidc-provider';
 import {
   currentRequest, leaveSessionUnsaved, overridePostLogoutRedirectUriCheck, overrideRedirectUriCheck, withholdRedirect,
   wrapClientLookup, wrapModelAdapter, wrapUserCodeLookup,

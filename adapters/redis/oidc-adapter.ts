@@ -1,5 +1,5 @@
 import type { Result } from 'ioredis';
-import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { alreadyConsumed } from '../errors.js';
 import { retentionMs } from '../expiry.js';
 import { parseMember, recordIndexes, recordPointers, stillOwned, type IndexEntry, type IndexKind, type Pointer } from '../record-indexes.js';

@@ -1,8 +1,6 @@
 import type { Middleware } from 'koa';
 
 export interface CorsOptions {
-  /** The exact paths this applies to. */
-  paths: readonly string[];
   methods: readonly string[];
   /** Request headers a browser may send. */
   allowHeaders?: readonly string[];
@@ -11,14 +9,14 @@ export interface CorsOptions {
 }
 
 /**
- * CORS for browser-based hosts (MCP Inspector, web clients). No credentials are involved (tokens travel in the
- * Authorization header, never in cookies), so any origin may call; a preflight is answered here and ends.
+ * CORS for browser-based hosts (MCP Inspector, web clients), a step of the routes that grant it (src/routes.ts), whose
+ * paths are matched exactly. No credentials are involved (tokens travel in the Authorization header, never in
+ * cookies), so any origin may call; a preflight is answered here and ends.
  */
-export function cors({ paths, methods, allowHeaders = ['authorization', 'content-type'], exposeHeaders = [] }: CorsOptions): Middleware {
+export function cors({ methods, allowHeaders = ['authorization', 'content-type'], exposeHeaders = [] }: CorsOptions): Middleware {
   const allowMethods = [...methods, 'OPTIONS'].join(', ');
-  const applies = new Set(paths);
-  return async (ctx, next) => {
-    if (!applies.has(ctx.path) || !ctx.get('origin')) return next();
+  return async function cors(ctx, next) {
+    if (!ctx.get('origin')) return next();
     ctx.vary('Origin');
     ctx.set('Access-Control-Allow-Origin', '*');
     if (ctx.method === 'OPTIONS' && ctx.get('access-control-request-method')) {

@@ -39,7 +39,7 @@ export function originRefusal({ issuer, allowedOrigins, allowedHosts }: OriginPo
 
 /** The origin and host check as the /mcp route's middleware: a refusal is a JSON-RPC error (403). */
 export function originCheck(refusal: OriginRefusal): Middleware {
-  return async (ctx, next) => {
+  return async function originCheck(ctx, next) {
     // The raw Host header: ctx.host is pinned to the issuer (src/http/canonical-origin.ts), so it would always pass.
     const refused = refusal(ctx.get('origin'), ctx.req.headers.host);
     if (refused) throw new JsonRpcRefusal(403, JSON_RPC.SERVER_ERROR, refused);

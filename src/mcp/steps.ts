@@ -1,14 +1,11 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Context, Middleware } from 'koa';
-import { MCP_PATH } from '../../config/resource-server.js';
 import { cors } from '../http/cors.js';
-import { named } from '../http/route-table.js';
 import { answerWithKoa } from './answer.js';
 import type { McpEndpoint } from './endpoint.js';
 import { JSON_RPC, JsonRpcRefusal, jsonRpcErrors } from './json-rpc.js';
 import { readMessages } from './messages.js';
 import { originCheck } from './origin-check.js';
-import { PRM_PATHS } from './protected-resource-metadata.js';
 
 /**
  * What browser-based hosts may send to /mcp and its metadata: the 2025 revisions' headers, and the 2026-07-28
@@ -34,15 +31,14 @@ const state = (ctx: Context) => ctx.state as McpState;
 export function mcpSteps(endpoint: McpEndpoint) {
   const { bearer, requireScopes, serve } = endpoint;
   return {
-    metadataCors: named('cors', cors({ paths: PRM_PATHS, methods: ['GET'], allowHeaders: MCP_REQUEST_HEADERS })),
+    metadataCors: cors({ methods: ['GET'], allowHeaders: MCP_REQUEST_HEADERS }),
     // GET and DELETE are allowed cross-origin so that a browser host reads our 401 or 405, not a CORS failure.
-    mcpCors: named('cors', cors({
-      paths: [MCP_PATH],
+    mcpCors: cors({
       methods: ['GET', 'POST', 'DELETE'],
       allowHeaders: MCP_REQUEST_HEADERS,
       exposeHeaders: ['WWW-Authenticate', 'Mcp-Session-Id', 'Retry-After'],
-    })),
-    originCheck: named('originCheck', originCheck(endpoint.originRefusal)),
+    }),
+    originCheck: originCheck(endpoint.originRefusal),
     /** Whatever the method: a request without a valid token learns where to get one (RFC 6750 section 3). */
     bearer: async function bearerToken(ctx, next) {
       state(ctx).auth = await bearer.authenticate(ctx);
