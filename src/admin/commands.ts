@@ -79,11 +79,15 @@ async function existingClient(ops: Operations, clientId: string): Promise<Client
   return client;
 }
 
-async function validPassword(invocation: Invocation, username: string): Promise<string> {
-  const password = await invocation.newPassword(username);
-  const checked = NewCredentials.shape.password.safeParse(password);
+/** `value` as the sign-up rules allow it for `field`, else a usage error naming the rule. */
+function checkedCredential(field: 'username' | 'password', value: string): string {
+  const checked = NewCredentials.shape[field].safeParse(value);
   if (!checked.success) throw fail.badInput(`The ${checked.error.issues[0]!.message}; nothing was changed.`);
-  return password;
+  return checked.data;
+}
+
+async function validPassword(invocation: Invocation, username: string): Promise<string> {
+  return checkedCredential('password', await invocation.newPassword(username));
 }
 
 export const COMMANDS: Record<string, Command> = {
@@ -117,9 +121,7 @@ export const COMMANDS: Record<string, Command> = {
     args: 1,
     options: ['password'],
     async run(invocation, ops) {
-      const [username] = invocation.args as [string];
-      const name = NewCredentials.shape.username.safeParse(username);
-      if (!name.success) throw fail.badInput(`The ${name.error.issues[0]!.message}; nothing was changed.`);
+      const username = checkedCredential('username', invocation.args[0]!);
       const taken = () => fail.refused(`The username ${username} is already taken; nothing was changed.`);
       if (await ops.accounts.find(username)) throw taken();
       const account = await ops.accounts.create({ username, password: await validPassword(invocation, username) });
