@@ -136,6 +136,9 @@ export interface StoredRecord {
   payload: AdapterPayload;
 }
 
+/** The date of a record's epoch-seconds claim (`iat`, `exp`, `client_id_issued_at`); undefined when it has none. */
+export const epochDate = (seconds: unknown): Date | undefined => (typeof seconds === 'number' ? new Date(seconds * 1000) : undefined);
+
 export interface OidcStorage {
   /** One adapter per oidc-provider model name. */
   factory: AdapterFactory;

@@ -1,5 +1,5 @@
 import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
-import type { Account, Stores, StoredRecord } from '../../adapters/stores.js';
+import { epochDate, type Account, type Stores, type StoredRecord } from '../../adapters/stores.js';
 import { revokeGrantById } from '../oauth/revoke-grant.js';
 import { createAccount } from './accounts.js';
 import type { PasswordHasher } from './password.js';
@@ -34,8 +34,6 @@ export interface AccessGrant {
   grantedAt?: Date;
   expiresAt?: Date;
 }
-
-const epochDate = (seconds: number | undefined) => (seconds === undefined ? undefined : new Date(seconds * 1000));
 
 /** Every scope a stored grant holds: its OpenID scopes and each resource's. */
 export function grantScopes(payload: AdapterPayload): string[] {

@@ -1,4 +1,4 @@
-import type { Stores, StoredRecord } from '../../adapters/stores.js';
+import { epochDate, type Stores, type StoredRecord } from '../../adapters/stores.js';
 import { describeScope } from '../../config/scopes.js';
 import { grantScopes, type AccountLifecycle } from '../accounts/lifecycle.js';
 
@@ -23,8 +23,6 @@ export interface ConnectedApp {
  * new one is due. Each kind lives equally long (config/provider.ts TTL), so the one that expires last is the newest.
  */
 const TOKEN_MODELS = ['AccessToken', 'RefreshToken'] as const;
-
-const epochDate = (seconds: unknown) => (typeof seconds === 'number' ? new Date(seconds * 1000) : undefined);
 
 const latest = (dates: (Date | undefined)[]) =>
   dates.reduce<Date | undefined>((last, date) => (date && (!last || date > last) ? date : last), undefined);

@@ -1,6 +1,6 @@
 import type { AdapterFactory, AdapterPayload, ClientMetadata } from 'oidc-provider';
 import { splitClientRecord } from '../../adapters/client-idle-expiry.js';
-import type { Stores, StoredRecord } from '../../adapters/stores.js';
+import { epochDate, type Stores, type StoredRecord } from '../../adapters/stores.js';
 import type { StaticClients } from '../../config/clients.js';
 import { describeGrant, type AccessGrant } from '../accounts/lifecycle.js';
 import { revokeGrantById } from './revoke-grant.js';
@@ -42,8 +42,6 @@ export interface ClientDirectoryParts {
   staticClients: StaticClients;
   idleTtlSeconds: number;
 }
-
-const epochDate = (seconds: unknown) => (typeof seconds === 'number' ? new Date(seconds * 1000) : undefined);
 
 /** The clients an operator can see and act on: those configured, those registered, and any other with grants. */
 export class ClientDirectory {
